@@ -1,0 +1,1064 @@
+# The H-polytope kernel: exact combinatorics and floating-point geometry of {x : A x <= b}.
+#
+# Algorithm
+# ---------
+# 1. Double description on the homogenised cone {(x, t) : a_i . x - b_i t <= 0, t >= 0}. Its
+#    extreme rays with t > 0 are the vertices, rays with t = 0 are recession directions. We start
+#    from the simplicial cone of t >= 0 and d independent rows, then add the row that the current
+#    rays violate most ("max cutoff"); rows that every ray satisfies strictly are redundant and are
+#    never added, which is what makes cells with many redundant rows (ReLU cells) cheap. Rays are
+#    adjacent when no third ray's zero set contains their common zero set (the combinatorial test,
+#    exact given exact zero sets). A new ray is recomputed from its zero set by a pivoted QR
+#    nullspace, so errors do not accumulate from one row to the next.
+# 2. Sign decisions. A ray r is the nullspace of d rows H_B, so sign(h . r) equals
+#    sign(det [H_B; h]) times sign(det [H_B; r]). When |h . r| is within the float error bound
+#    (a multiple of the basis' condition estimate times machine epsilon) the first determinant is
+#    settled exactly by _exact.det_sign_exact on the input doubles, so every zero set, incidence,
+#    facet and ridge is exact.
+# 3. Facets are the rows whose vertex sets are inclusion-maximal (first of equal rows); ridges are
+#    the inclusion-maximal intersections of two facets. Volumes and centroids come from the cone
+#    decomposition vol_k(F) = (1/k) sum_G h_G(v) vol_{k-1}(G) over the facets G of a face F that
+#    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
+#    contain them), which is exact for non-simple polytopes and costs one visit per face.
+
+from libc.math cimport sqrt, fabs, acos, INFINITY, M_PI
+from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.string cimport memcpy, memset
+
+import numpy as np
+cimport numpy as cnp
+
+from geomcore._kernels._types cimport float64_t, index_t, word_t
+from geomcore._kernels._exact cimport det_sign_exact
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    static inline int gc_popcount(unsigned long long x) { return __builtin_popcountll(x); }
+    """
+    int gc_popcount(unsigned long long x) noexcept nogil
+
+cdef double EPS = 2.220446049250313e-16
+
+
+# ---------------------------------------------------------------------------------------------
+# bitsets
+
+cdef inline void bit_set(word_t* s, Py_ssize_t i) noexcept nogil:
+    s[i >> 6] |= (<word_t>1) << (i & 63)
+
+cdef inline bint bit_get(const word_t* s, Py_ssize_t i) noexcept nogil:
+    return (s[i >> 6] >> (i & 63)) & 1
+
+cdef inline bint is_subset(const word_t* a, const word_t* b, Py_ssize_t w) noexcept nogil:
+    # a is a subset of b
+    cdef Py_ssize_t k
+    for k in range(w):
+        if a[k] & ~b[k]:
+            return False
+    return True
+
+cdef inline bint is_equal(const word_t* a, const word_t* b, Py_ssize_t w) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(w):
+        if a[k] != b[k]:
+            return False
+    return True
+
+cdef inline int popcount(const word_t* a, Py_ssize_t w) noexcept nogil:
+    cdef int c = 0
+    cdef Py_ssize_t k
+    for k in range(w):
+        c += gc_popcount(a[k])
+    return c
+
+
+# ---------------------------------------------------------------------------------------------
+# small dense linear algebra
+
+cdef inline double dot(const double* a, const double* b, Py_ssize_t n) noexcept nogil:
+    cdef double s = 0.0
+    cdef Py_ssize_t i
+    for i in range(n):
+        s += a[i] * b[i]
+    return s
+
+
+cdef inline void project_out(const double* Q, Py_ssize_t nq, double* u, Py_ssize_t d) noexcept nogil:
+    # u -= Q^T Q u for the nq orthonormal rows of Q (twice, for orthogonality in floats)
+    cdef Py_ssize_t i, c, rep
+    cdef double t
+    for rep in range(2):
+        for i in range(nq):
+            t = dot(&Q[i * d], u, d)
+            for c in range(d):
+                u[c] -= t * Q[i * d + c]
+
+
+cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
+    # Determinant by LU with partial pivoting; destroys M (row-major n-by-n).
+    cdef Py_ssize_t i, j, k, piv
+    cdef double det = 1.0, best, f, t
+    for k in range(n):
+        piv = k
+        best = fabs(M[k * n + k])
+        for i in range(k + 1, n):
+            if fabs(M[i * n + k]) > best:
+                best = fabs(M[i * n + k])
+                piv = i
+        if best == 0.0:
+            return 0.0
+        if piv != k:
+            for j in range(n):
+                t = M[k * n + j]
+                M[k * n + j] = M[piv * n + j]
+                M[piv * n + j] = t
+            det = -det
+        det *= M[k * n + k]
+        for i in range(k + 1, n):
+            f = M[i * n + k] / M[k * n + k]
+            for j in range(k + 1, n):
+                M[i * n + j] -= f * M[k * n + j]
+    return det
+
+
+cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssize_t n_cols,
+                    Py_ssize_t dim, Py_ssize_t n_pick, int* picked, double* null,
+                    double* cond) noexcept nogil:
+    # Householder QR with column pivoting of the dim-by-n_cols matrix whose columns are the rows
+    # X[cols[i] * stride : + dim]. Picks n_pick independent columns (their cols[] values go to
+    # picked). If null is not NULL, n_pick must be dim - 1 and null receives the unit vector
+    # orthogonal to the picked columns. cond receives |R_00| / |R_kk| for the last pick.
+    # Returns 0, or -1 when fewer than n_pick columns are independent (relative tolerance 1e-12),
+    # or -2 when memory runs out.
+    cdef double* W = <double*>malloc(n_cols * dim * sizeof(double))
+    cdef double* V = <double*>malloc(n_pick * dim * sizeof(double))
+    cdef int* order = <int*>malloc(n_cols * sizeof(int))
+    cdef Py_ssize_t s, c, i, best_c
+    cdef double best, nrm, alpha, beta, f, r00 = 0.0, rkk = 0.0
+    cdef int tmp
+    if W == NULL or V == NULL or order == NULL:
+        free(W); free(V); free(order)
+        return -2
+    for c in range(n_cols):
+        order[c] = c
+        memcpy(&W[c * dim], &X[cols[c] * stride], dim * sizeof(double))
+    for s in range(n_pick):
+        best = -1.0
+        best_c = s
+        for c in range(s, n_cols):
+            nrm = 0.0
+            for i in range(s, dim):
+                nrm += W[order[c] * dim + i] * W[order[c] * dim + i]
+            if nrm > best:
+                best = nrm
+                best_c = c
+        if best_c != s:
+            tmp = order[s]
+            order[s] = order[best_c]
+            order[best_c] = tmp
+        nrm = sqrt(best) if best > 0.0 else 0.0
+        if s == 0:
+            r00 = nrm
+        if nrm <= 1e-12 * r00 or nrm == 0.0:
+            free(W); free(V); free(order)
+            return -1
+        rkk = nrm
+        picked[s] = cols[order[s]]
+        # Householder vector v = x - alpha e_s, alpha = -sign(x_s) |x|
+        c = order[s]
+        alpha = -nrm if W[c * dim + s] >= 0.0 else nrm
+        for i in range(dim):
+            V[s * dim + i] = W[c * dim + i] if i >= s else 0.0
+        V[s * dim + s] -= alpha
+        beta = dot(&V[s * dim], &V[s * dim], dim)
+        beta = 2.0 / beta if beta > 0.0 else 0.0
+        for i in range(s + 1, n_cols):
+            f = beta * dot(&V[s * dim], &W[order[i] * dim], dim)
+            for c in range(s, dim):
+                W[order[i] * dim + c] -= f * V[s * dim + c]
+    cond[0] = r00 / rkk
+    if null != NULL:
+        # null = H_0 H_1 ... H_{k-1} e_{dim-1}
+        for i in range(dim):
+            null[i] = 0.0
+        null[dim - 1] = 1.0
+        for s in range(n_pick - 1, -1, -1):
+            beta = dot(&V[s * dim], &V[s * dim], dim)
+            if beta > 0.0:
+                f = 2.0 * dot(&V[s * dim], null, dim) / beta
+                for i in range(dim):
+                    null[i] -= f * V[s * dim + i]
+        nrm = sqrt(dot(null, null, dim))
+        for i in range(dim):
+            null[i] /= nrm
+    free(W); free(V); free(order)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# double description
+
+cdef struct DD:
+    Py_ssize_t d, D, n_rows, W    # D = d + 1; n_rows includes the t >= 0 row (last)
+    double* Hn                    # (n_rows, D) rows scaled to unit norm
+    double* Hx                    # (n_rows, D) the exact input rows (a_i, -b_i)
+    Py_ssize_t n, cap             # rays in use and allocated
+    double* x                     # (cap, D) unit rays
+    word_t* z                     # (cap, W) zero sets over rows
+    int* basis                    # (cap, d) rows whose nullspace is the ray
+    double* tol                   # (cap,) float sign threshold for the ray
+    signed char* orient           # (cap,) sign of det [H_basis; ray]
+    double* sval                  # (cap,) scratch: row . ray
+    signed char* cls              # (cap,) scratch: exact sign of row . ray
+    int* rowbuf                   # (n_rows,) scratch
+    double* mat                   # (D * D,) scratch
+    Py_ssize_t n_exact
+    int status
+
+
+cdef int dd_reserve(DD* dd, Py_ssize_t need) noexcept nogil:
+    cdef Py_ssize_t cap = dd.cap
+    if need <= cap:
+        return 0
+    while cap < need:
+        cap = cap * 2 if cap > 0 else 64
+    cdef void* p
+    p = realloc(dd.x, cap * dd.D * sizeof(double))
+    if p == NULL: return -1
+    dd.x = <double*>p
+    p = realloc(dd.z, cap * dd.W * sizeof(word_t))
+    if p == NULL: return -1
+    dd.z = <word_t*>p
+    p = realloc(dd.basis, cap * dd.d * sizeof(int))
+    if p == NULL: return -1
+    dd.basis = <int*>p
+    p = realloc(dd.tol, cap * sizeof(double))
+    if p == NULL: return -1
+    dd.tol = <double*>p
+    p = realloc(dd.orient, cap * sizeof(signed char))
+    if p == NULL: return -1
+    dd.orient = <signed char*>p
+    p = realloc(dd.sval, cap * sizeof(double))
+    if p == NULL: return -1
+    dd.sval = <double*>p
+    p = realloc(dd.cls, cap * sizeof(signed char))
+    if p == NULL: return -1
+    dd.cls = <signed char*>p
+    dd.cap = cap
+    return 0
+
+
+cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* hint) noexcept nogil:
+    # Fill ray `slot` as the nullspace of the rows in zset, oriented to agree with hint.
+    cdef Py_ssize_t D = dd.D, d = dd.d, i, k, n_z = 0
+    cdef double cond = 1.0, s
+    cdef double* r = &dd.x[slot * D]
+    cdef int rc
+    for i in range(dd.n_rows):
+        if bit_get(zset, i):
+            dd.rowbuf[n_z] = <int>i
+            n_z += 1
+    rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond)
+    if rc != 0:
+        return rc
+    if dot(r, hint, D) < 0.0:
+        for i in range(D):
+            r[i] = -r[i]
+    memcpy(&dd.z[slot * dd.W], zset, dd.W * sizeof(word_t))
+    # float error of row . ray is about cond * eps per unit; be generous, exact calls are cheap
+    dd.tol[slot] = 1e3 * D * EPS * (cond if cond > 1.0 else 1.0)
+    for k in range(d):
+        memcpy(&dd.mat[k * D], &dd.Hn[dd.basis[slot * d + k] * D], D * sizeof(double))
+    memcpy(&dd.mat[d * D], r, D * sizeof(double))
+    s = det_lu(dd.mat, D)
+    dd.orient[slot] = 1 if s > 0.0 else -1
+    return 0
+
+
+cdef int dd_sign(DD* dd, Py_ssize_t ray, Py_ssize_t row, double s) noexcept nogil:
+    # Exact sign of Hx[row] . ray, given its float value s.
+    cdef Py_ssize_t D = dd.D, d = dd.d, k
+    cdef int st = 0, sg
+    if s > dd.tol[ray]:
+        return 1
+    if s < -dd.tol[ray]:
+        return -1
+    for k in range(d):
+        memcpy(&dd.mat[k * D], &dd.Hx[dd.basis[ray * d + k] * D], D * sizeof(double))
+    memcpy(&dd.mat[d * D], &dd.Hx[row * D], D * sizeof(double))
+    sg = det_sign_exact(dd.mat, D, &st)
+    dd.n_exact += 1
+    if st != 0:
+        dd.status = STATUS_PRECISION if st == 1 else STATUS_MEMORY
+        return 0
+    return sg * dd.orient[ray]
+
+
+cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
+    # Intersect the current cone with Hx[j] . y <= 0.
+    cdef Py_ssize_t D = dd.D, W = dd.W, n_old = dd.n, n_new, r, p, q, o, k
+    cdef Py_ssize_t n_pos = 0, n_neg = 0
+    cdef word_t* common = <word_t*>malloc(W * sizeof(word_t))
+    cdef double* hint = <double*>malloc(D * sizeof(double))
+    cdef bint adjacent
+    if common == NULL or hint == NULL:
+        free(common); free(hint)
+        return STATUS_MEMORY
+    for r in range(n_old):
+        dd.sval[r] = dot(&dd.Hn[j * D], &dd.x[r * D], D)
+        dd.cls[r] = <signed char>dd_sign(dd, r, j, dd.sval[r])
+        if dd.status != STATUS_OK:
+            free(common); free(hint)
+            return dd.status
+        if dd.cls[r] > 0:
+            n_pos += 1
+        elif dd.cls[r] < 0:
+            n_neg += 1
+    n_new = n_old
+    if n_pos > 0:
+        for p in range(n_old):
+            if dd.cls[p] <= 0:
+                continue
+            for q in range(n_old):
+                if dd.cls[q] >= 0:
+                    continue
+                for k in range(W):
+                    common[k] = dd.z[p * W + k] & dd.z[q * W + k]
+                if popcount(common, W) < dd.d - 1:
+                    continue
+                adjacent = True
+                for o in range(n_old):
+                    if o != p and o != q and is_subset(common, &dd.z[o * W], W):
+                        adjacent = False
+                        break
+                if not adjacent:
+                    continue
+                if dd_reserve(dd, n_new + 1) != 0:
+                    free(common); free(hint)
+                    return STATUS_MEMORY
+                for k in range(D):
+                    hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
+                bit_set(common, j)
+                if dd_make_ray(dd, n_new, common, hint) != 0:
+                    free(common); free(hint)
+                    return STATUS_MEMORY
+                n_new += 1
+    # keep the rays on the feasible side, mark those on the new row, append the new rays
+    o = 0
+    for r in range(n_new):
+        if r < n_old and dd.cls[r] > 0:
+            continue
+        if r < n_old and dd.cls[r] == 0:
+            bit_set(&dd.z[r * W], j)
+        if o != r:
+            memcpy(&dd.x[o * D], &dd.x[r * D], D * sizeof(double))
+            memcpy(&dd.z[o * W], &dd.z[r * W], W * sizeof(word_t))
+            memcpy(&dd.basis[o * dd.d], &dd.basis[r * dd.d], dd.d * sizeof(int))
+            dd.tol[o] = dd.tol[r]
+            dd.orient[o] = dd.orient[r]
+        o += 1
+    dd.n = o
+    free(common); free(hint)
+    return STATUS_OK
+
+
+cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
+    # Double description over the mr usable rows plus the t >= 0 row (index mr).
+    cdef Py_ssize_t d = dd.d, D = dd.D, W = dd.W, i, k, j, r, best
+    cdef int* picked = <int*>malloc((d + 1) * sizeof(int))
+    cdef int* cols = <int*>malloc((mr + 1) * sizeof(int))
+    cdef char* done = <char*>calloc(mr + 1, sizeof(char))
+    cdef word_t* zset = <word_t*>malloc(W * sizeof(word_t))
+    cdef double* hint = <double*>malloc(D * sizeof(double))
+    cdef double cond, s, vmax, bestv
+    cdef bint certain
+    cdef int rc = STATUS_OK
+    if picked == NULL or cols == NULL or done == NULL or zset == NULL or hint == NULL:
+        rc = STATUS_MEMORY
+    if rc == STATUS_OK:
+        for i in range(mr):
+            cols[i] = <int>i
+        # initial cone: t >= 0 and d rows with independent normals
+        k = pivoted_qr(An, d, cols, mr, d, d, picked, NULL, &cond) if mr >= d else -1
+        if k == -2:
+            rc = STATUS_MEMORY
+        elif k != 0:
+            rc = STATUS_RANK_DEFICIENT
+    if rc == STATUS_OK:
+        picked[d] = <int>mr
+        if dd_reserve(dd, D) != 0:
+            rc = STATUS_MEMORY
+    if rc == STATUS_OK:
+        for k in range(D):
+            memset(zset, 0, W * sizeof(word_t))
+            for i in range(D):
+                if i != k:
+                    bit_set(zset, picked[i])
+            for i in range(D):
+                hint[i] = -dd.Hn[picked[k] * D + i]
+            if dd_make_ray(dd, k, zset, hint) != 0:
+                rc = STATUS_MEMORY
+                break
+            done[picked[k]] = 1
+        dd.n = D
+    while rc == STATUS_OK:
+        # the row the rays violate most; rows every ray satisfies strictly stay redundant forever
+        best = -1
+        bestv = -INFINITY
+        for j in range(mr + 1):
+            if done[j]:
+                continue
+            vmax = -INFINITY
+            certain = True
+            for r in range(dd.n):
+                s = dot(&dd.Hn[j * D], &dd.x[r * D], D)
+                if s > vmax:
+                    vmax = s
+                if s >= -dd.tol[r]:
+                    certain = False
+            if certain:
+                done[j] = 2
+                continue
+            if vmax > bestv:
+                bestv = vmax
+                best = j
+        if best < 0:
+            break
+        rc = dd_add_row(dd, best)
+        done[best] = 1
+    free(picked); free(cols); free(done); free(zset); free(hint)
+    return rc
+
+
+# ---------------------------------------------------------------------------------------------
+# faces: volumes and centroids by the cone decomposition, memoised on the face lattice
+
+cdef struct Faces:
+    Py_ssize_t d, nv, nf, Wf
+    const double* verts     # (nv, d)
+    const word_t* inc       # (nv, Wf) facets through each vertex
+    const double* normals   # (nf, d) unit outward
+    const double* offsets   # (nf,) normals . x <= offsets
+    # open-addressing memo keyed by the set of facets containing the face
+    Py_ssize_t cap, used
+    word_t* keys            # (cap, Wf)
+    char* filled            # (cap,)
+    double* vol             # (cap,)
+    double* cen             # (cap, d)
+
+
+cdef inline size_t hash_words(const word_t* w, Py_ssize_t n) noexcept nogil:
+    cdef size_t h = 1469598103934665603ULL
+    cdef Py_ssize_t k
+    for k in range(n):
+        h ^= <size_t>w[k]
+        h *= 1099511628211ULL
+        h ^= h >> 29
+    return h
+
+
+cdef Py_ssize_t memo_find(Faces* f, const word_t* key) noexcept nogil:
+    # Slot of key, or of the empty slot where it belongs.
+    cdef size_t i = hash_words(key, f.Wf) & <size_t>(f.cap - 1)
+    while f.filled[i] and not is_equal(&f.keys[i * f.Wf], key, f.Wf):
+        i = (i + 1) & <size_t>(f.cap - 1)
+    return <Py_ssize_t>i
+
+
+cdef int memo_grow(Faces* f) noexcept nogil:
+    cdef Py_ssize_t old_cap = f.cap, i, slot
+    cdef word_t* old_keys = f.keys
+    cdef char* old_filled = f.filled
+    cdef double* old_vol = f.vol
+    cdef double* old_cen = f.cen
+    f.cap = old_cap * 2 if old_cap > 0 else 256
+    f.keys = <word_t*>malloc(f.cap * f.Wf * sizeof(word_t))
+    f.filled = <char*>calloc(f.cap, sizeof(char))
+    f.vol = <double*>malloc(f.cap * sizeof(double))
+    f.cen = <double*>malloc(f.cap * f.d * sizeof(double))
+    if f.keys == NULL or f.filled == NULL or f.vol == NULL or f.cen == NULL:
+        return -1
+    for i in range(old_cap):
+        if old_filled[i]:
+            slot = memo_find(f, &old_keys[i * f.Wf])
+            f.filled[slot] = 1
+            memcpy(&f.keys[slot * f.Wf], &old_keys[i * f.Wf], f.Wf * sizeof(word_t))
+            f.vol[slot] = old_vol[i]
+            memcpy(&f.cen[slot * f.d], &old_cen[i * f.d], f.d * sizeof(double))
+    free(old_keys); free(old_filled); free(old_vol); free(old_cen)
+    return 0
+
+
+cdef Py_ssize_t face_vertices(Faces* f, const word_t* closure, int* out) noexcept nogil:
+    # Vertices lying on every facet of closure.
+    cdef Py_ssize_t u, n = 0
+    for u in range(f.nv):
+        if is_subset(closure, &f.inc[u * f.Wf], f.Wf):
+            out[n] = <int>u
+            n += 1
+    return n
+
+
+cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_ssize_t n_fv,
+                            int* facet_of, word_t* closures, char* has_first) noexcept nogil:
+    # The facets of the face with vertices fv: the inclusion-maximal sets fv & facet c over the
+    # facets c not containing the face (first c among equal sets). For each: a facet c that cuts
+    # it out, its closure (the facets containing it) and whether it contains fv[0].
+    cdef Py_ssize_t Wl = (n_fv + 63) // 64, Wf = f.Wf, c, i, a, b, k, n_c = 0, n_out = 0
+    cdef word_t* sets = <word_t*>calloc(f.nf * Wl + 1, sizeof(word_t))
+    cdef int* cand = <int*>malloc((f.nf + 1) * sizeof(int))
+    cdef bint keep
+    if sets == NULL or cand == NULL:
+        free(sets); free(cand)
+        return -1
+    for c in range(f.nf):
+        if bit_get(closure, c):
+            continue
+        for i in range(n_fv):
+            if bit_get(&f.inc[fv[i] * Wf], c):
+                bit_set(&sets[n_c * Wl], i)
+        if popcount(&sets[n_c * Wl], Wl) > 0:
+            cand[n_c] = <int>c
+            n_c += 1
+        else:
+            memset(&sets[n_c * Wl], 0, Wl * sizeof(word_t))
+    for a in range(n_c):
+        keep = True
+        for b in range(n_c):
+            if b != a and is_subset(&sets[a * Wl], &sets[b * Wl], Wl):
+                if b < a or not is_equal(&sets[a * Wl], &sets[b * Wl], Wl):
+                    keep = False
+                    break
+        if not keep:
+            continue
+        facet_of[n_out] = cand[a]
+        has_first[n_out] = bit_get(&sets[a * Wl], 0)
+        for k in range(Wf):
+            closures[n_out * Wf + k] = ~(<word_t>0)
+        for i in range(n_fv):
+            if bit_get(&sets[a * Wl], i):
+                for k in range(Wf):
+                    closures[n_out * Wf + k] &= f.inc[fv[i] * Wf + k]
+        n_out += 1
+    free(sets); free(cand)
+    return n_out
+
+
+cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, double* vol,
+                      double* cen) noexcept nogil:
+    # k-volume and centroid of the k-face whose containing facets are `closure`.
+    cdef Py_ssize_t d = f.d, Wf = f.Wf, slot, n_fv, n_sub, i, s, c, nq = 0, best_c
+    cdef int* fv = NULL
+    cdef int* facet_of = NULL
+    cdef word_t* closures = NULL
+    cdef char* has_first = NULL
+    cdef double* Q = NULL
+    cdef double* u = NULL
+    cdef double* sub_cen = NULL
+    cdef double sub_vol, h, nu, cone, best, t
+    cdef const double* v
+    cdef int rc = 0
+    if k == 0:
+        for i in range(f.nv):
+            if is_subset(closure, &f.inc[i * Wf], Wf):
+                vol[0] = 1.0
+                memcpy(cen, &f.verts[i * d], d * sizeof(double))
+                return 0
+        return -1
+    slot = memo_find(f, closure)
+    if f.filled[slot]:
+        vol[0] = f.vol[slot]
+        memcpy(cen, &f.cen[slot * d], d * sizeof(double))
+        return 0
+    fv = <int*>malloc(f.nv * sizeof(int))
+    facet_of = <int*>malloc((f.nf + 1) * sizeof(int))
+    closures = <word_t*>malloc((f.nf + 1) * Wf * sizeof(word_t))
+    has_first = <char*>malloc(f.nf + 1)
+    Q = <double*>malloc((d + 1) * d * sizeof(double))
+    u = <double*>malloc(d * sizeof(double))
+    sub_cen = <double*>malloc(d * sizeof(double))
+    if fv == NULL or facet_of == NULL or closures == NULL or has_first == NULL or Q == NULL \
+            or u == NULL or sub_cen == NULL:
+        rc = -1
+    if rc == 0:
+        n_fv = face_vertices(f, closure, fv)
+        n_sub = face_facets(f, closure, fv, n_fv, facet_of, closures, has_first)
+        if n_fv == 0 or n_sub < 0:
+            rc = -1
+    if rc == 0:
+        # orthonormal basis Q of the span of the closure's normals (dimension d - k), pivoted
+        for s in range(d - k):
+            best = -1.0
+            best_c = -1
+            for c in range(f.nf):
+                if not bit_get(closure, c):
+                    continue
+                memcpy(u, &f.normals[c * d], d * sizeof(double))
+                project_out(Q, nq, u, d)
+                t = dot(u, u, d)
+                if t > best:
+                    best = t
+                    best_c = c
+            if best_c < 0 or best <= 0.0:
+                break
+            memcpy(&Q[nq * d], &f.normals[best_c * d], d * sizeof(double))
+            project_out(Q, nq, &Q[nq * d], d)
+            t = sqrt(dot(&Q[nq * d], &Q[nq * d], d))
+            for c in range(d):
+                Q[nq * d + c] /= t
+            nq += 1
+        v = &f.verts[fv[0] * d]
+        vol[0] = 0.0
+        for i in range(d):
+            cen[i] = 0.0
+        for s in range(n_sub):
+            if has_first[s]:
+                continue
+            rc = face_measure(f, &closures[s * Wf], k - 1, &sub_vol, sub_cen)
+            if rc != 0:
+                break
+            c = facet_of[s]
+            # height of the pulled vertex over the sub-face, measured inside the face
+            memcpy(u, &f.normals[c * d], d * sizeof(double))
+            project_out(Q, nq, u, d)
+            nu = sqrt(dot(u, u, d))
+            h = (f.offsets[c] - dot(&f.normals[c * d], v, d)) / nu
+            cone = h * sub_vol / k
+            vol[0] += cone
+            for i in range(d):
+                cen[i] += cone * (v[i] + (<double>k / (k + 1)) * (sub_cen[i] - v[i]))
+        if rc == 0:
+            if vol[0] > 0.0:
+                for i in range(d):
+                    cen[i] /= vol[0]
+            else:
+                memcpy(cen, v, d * sizeof(double))
+            if 2 * (f.used + 1) > f.cap:
+                if memo_grow(f) != 0:
+                    rc = -1
+            if rc == 0:
+                slot = memo_find(f, closure)
+                f.filled[slot] = 1
+                memcpy(&f.keys[slot * Wf], closure, Wf * sizeof(word_t))
+                f.vol[slot] = vol[0]
+                memcpy(&f.cen[slot * d], cen, d * sizeof(double))
+                f.used += 1
+    free(fv); free(facet_of); free(closures); free(has_first); free(Q); free(u); free(sub_cen)
+    return rc
+
+
+# ---------------------------------------------------------------------------------------------
+# one polytope
+
+cdef bint lex_less(const double* a, const double* b, Py_ssize_t d) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(d):
+        if a[i] != b[i]:
+            return a[i] < b[i]
+    return False
+
+
+cdef void lex_argsort(const double* X, Py_ssize_t n, Py_ssize_t d, int* idx, int* tmp) noexcept nogil:
+    # Stable bottom-up merge sort of the rows of X; idx receives the order.
+    cdef Py_ssize_t width = 1, lo, mid, hi, i, j, k
+    for i in range(n):
+        idx[i] = <int>i
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = min(lo + width, n)
+            hi = min(lo + 2 * width, n)
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                if lex_less(&X[idx[j] * d], &X[idx[i] * d], d):
+                    tmp[k] = idx[j]
+                    j += 1
+                else:
+                    tmp[k] = idx[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                tmp[k] = idx[i]
+                i += 1
+                k += 1
+            while j < hi:
+                tmp[k] = idx[j]
+                j += 1
+                k += 1
+            lo += 2 * width
+        memcpy(idx, tmp, n * sizeof(int))
+        width *= 2
+
+
+cdef void polytope_free(PolytopeResult* res) noexcept nogil:
+    free(res.vertices); free(res.incidence_indptr); free(res.incidence_indices)
+    free(res.facet_index); free(res.centroid); free(res.facet_areas); free(res.facet_normals)
+    free(res.facet_centroids); free(res.ridges); free(res.ridge_volumes); free(res.dihedral_angles)
+    res.vertices = NULL; res.incidence_indptr = NULL; res.incidence_indices = NULL
+    res.facet_index = NULL; res.centroid = NULL; res.facet_areas = NULL; res.facet_normals = NULL
+    res.facet_centroids = NULL; res.ridges = NULL; res.ridge_volumes = NULL
+    res.dihedral_angles = NULL
+
+
+cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
+                          PolytopeResult* res) noexcept nogil:
+    cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv, Wf, n_inc
+    cdef double nrm, anrm, val, cosang
+    cdef DD dd
+    cdef Faces fc
+    cdef int* rows = NULL          # input row of each usable row
+    cdef double* An = NULL         # (mr, d) unit normals of usable rows
+    cdef double* beta = NULL       # (mr,) offsets of the unit normals
+    cdef word_t* vsets = NULL      # (mr, Wv) vertices on each usable row
+    cdef int* facet_row = NULL     # usable row of each facet
+    cdef int* vray = NULL          # ray of each vertex
+    cdef double* V = NULL          # (nv, d) vertices before sorting
+    cdef int* order = NULL
+    cdef int* tmp = NULL
+    cdef word_t* inc = NULL        # (nv, Wf) facets through each vertex, sorted vertex order
+    cdef word_t* key = NULL
+    cdef word_t* closures = NULL
+    cdef int* fv = NULL
+    cdef int* facet_of = NULL
+    cdef char* has_first = NULL
+    cdef double* fnorm = NULL
+    cdef double* foff = NULL
+    cdef index_t* ridge_buf = NULL
+    cdef bint keep, all_on
+    cdef Py_ssize_t n_fv, n_sub, s, cap_r = 0
+    memset(res, 0, sizeof(PolytopeResult))
+    memset(&dd, 0, sizeof(DD))
+    memset(&fc, 0, sizeof(Faces))
+    res.ndim = d
+    res.status = STATUS_OK
+
+    # usable rows: a zero row is redundant when b >= 0 and infeasible when b < 0
+    rows = <int*>malloc((m + 1) * sizeof(int))
+    An = <double*>malloc((m + 1) * d * sizeof(double))
+    beta = <double*>malloc((m + 1) * sizeof(double))
+    dd.Hn = <double*>malloc((m + 1) * D * sizeof(double))
+    dd.Hx = <double*>malloc((m + 1) * D * sizeof(double))
+    if rows == NULL or An == NULL or beta == NULL or dd.Hn == NULL or dd.Hx == NULL:
+        res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for i in range(m):
+            anrm = sqrt(dot(&A[i * d], &A[i * d], d))
+            if anrm == 0.0:
+                if b[i] < 0.0:
+                    res.status = STATUS_INFEASIBLE
+                    break
+                continue
+            rows[mr] = <int>i
+            for k in range(d):
+                An[mr * d + k] = A[i * d + k] / anrm
+                dd.Hx[mr * D + k] = A[i * d + k]
+            beta[mr] = b[i] / anrm
+            dd.Hx[mr * D + d] = -b[i]
+            nrm = sqrt(anrm * anrm + b[i] * b[i])
+            for k in range(D):
+                dd.Hn[mr * D + k] = dd.Hx[mr * D + k] / nrm
+            mr += 1
+    if res.status == STATUS_OK:
+        # the row t >= 0, i.e. -t <= 0
+        for k in range(D):
+            dd.Hx[mr * D + k] = 0.0
+            dd.Hn[mr * D + k] = 0.0
+        dd.Hx[mr * D + d] = -1.0
+        dd.Hn[mr * D + d] = -1.0
+        dd.d = d
+        dd.D = D
+        dd.n_rows = mr + 1
+        dd.W = (mr + 1 + 63) // 64
+        dd.rowbuf = <int*>malloc((mr + 1) * sizeof(int))
+        dd.mat = <double*>malloc(D * D * sizeof(double))
+        if dd.rowbuf == NULL or dd.mat == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        res.status = dd_run(&dd, An, mr)
+        res.n_exact_calls = dd.n_exact
+    if res.status == STATUS_OK:
+        # vertices are the rays off the t = 0 row; any ray on it is a recession direction
+        vray = <int*>malloc((dd.n + 1) * sizeof(int))
+        if vray == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        k = 0
+        for r in range(dd.n):
+            if bit_get(&dd.z[r * dd.W], mr):
+                k += 1
+            else:
+                vray[nv] = <int>r
+                nv += 1
+        if nv == 0:
+            res.status = STATUS_INFEASIBLE
+        elif k > 0:
+            res.status = STATUS_UNBOUNDED
+    if res.status == STATUS_OK:
+        Wv = (nv + 63) // 64
+        vsets = <word_t*>calloc(mr * Wv + 1, sizeof(word_t))
+        facet_row = <int*>malloc((mr + 1) * sizeof(int))
+        if vsets == NULL or facet_row == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for i in range(nv):
+            for j in range(mr):
+                if bit_get(&dd.z[vray[i] * dd.W], j):
+                    bit_set(&vsets[j * Wv], i)
+        # a row through every vertex is an implicit equation: no interior
+        for j in range(mr):
+            if popcount(&vsets[j * Wv], Wv) == nv:
+                res.status = STATUS_NO_INTERIOR
+                break
+    if res.status == STATUS_OK:
+        # facets: rows with inclusion-maximal vertex sets, the first of equal ones
+        for j in range(mr):
+            if popcount(&vsets[j * Wv], Wv) == 0:
+                continue
+            keep = True
+            for k in range(mr):
+                if k != j and is_subset(&vsets[j * Wv], &vsets[k * Wv], Wv):
+                    if k < j or not is_equal(&vsets[j * Wv], &vsets[k * Wv], Wv):
+                        keep = False
+                        break
+            if keep:
+                facet_row[nf] = <int>j
+                nf += 1
+        Wf = (nf + 63) // 64
+        V = <double*>malloc(nv * d * sizeof(double))
+        order = <int*>malloc(nv * sizeof(int))
+        tmp = <int*>malloc(nv * sizeof(int))
+        inc = <word_t*>calloc(nv * Wf + 1, sizeof(word_t))
+        res.vertices = <double*>malloc(nv * d * sizeof(double))
+        res.facet_index = <index_t*>malloc(nf * sizeof(index_t))
+        res.facet_normals = <double*>malloc(nf * d * sizeof(double))
+        res.facet_areas = <double*>malloc(nf * sizeof(double))
+        res.facet_centroids = <double*>malloc(nf * d * sizeof(double))
+        res.centroid = <double*>malloc(d * sizeof(double))
+        res.incidence_indptr = <index_t*>malloc((nv + 1) * sizeof(index_t))
+        foff = <double*>malloc(nf * sizeof(double))
+        if V == NULL or order == NULL or tmp == NULL or inc == NULL or res.vertices == NULL \
+                or res.facet_index == NULL or res.facet_normals == NULL or res.facet_areas == NULL \
+                or res.facet_centroids == NULL or res.centroid == NULL \
+                or res.incidence_indptr == NULL or foff == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for i in range(nv):
+            r = vray[i]
+            for k in range(d):
+                V[i * d + k] = dd.x[r * D + k] / dd.x[r * D + d]
+        lex_argsort(V, nv, d, order, tmp)
+        n_inc = 0
+        for i in range(nv):
+            memcpy(&res.vertices[i * d], &V[order[i] * d], d * sizeof(double))
+            res.incidence_indptr[i] = n_inc
+            for s in range(nf):
+                if bit_get(&vsets[facet_row[s] * Wv], order[i]):
+                    bit_set(&inc[i * Wf], s)
+                    n_inc += 1
+        res.incidence_indptr[nv] = n_inc
+        res.incidence_indices = <index_t*>malloc((n_inc + 1) * sizeof(index_t))
+        if res.incidence_indices == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        k = 0
+        for i in range(nv):
+            for s in range(nf):
+                if bit_get(&inc[i * Wf], s):
+                    res.incidence_indices[k] = s
+                    k += 1
+        for s in range(nf):
+            j = facet_row[s]
+            res.facet_index[s] = rows[j]
+            memcpy(&res.facet_normals[s * d], &An[j * d], d * sizeof(double))
+            foff[s] = beta[j]
+        res.n_vertices = nv
+        res.n_facets = nf
+        res.n_incidences = n_inc
+        # geometry on the face lattice
+        fc.d = d
+        fc.nv = nv
+        fc.nf = nf
+        fc.Wf = Wf
+        fc.verts = res.vertices
+        fc.inc = inc
+        fc.normals = res.facet_normals
+        fc.offsets = foff
+        key = <word_t*>calloc(Wf + 1, sizeof(word_t))
+        closures = <word_t*>malloc((nf + 1) * Wf * sizeof(word_t))
+        fv = <int*>malloc(nv * sizeof(int))
+        facet_of = <int*>malloc((nf + 1) * sizeof(int))
+        has_first = <char*>malloc(nf + 1)
+        if key == NULL or closures == NULL or fv == NULL or facet_of == NULL or has_first == NULL \
+                or memo_grow(&fc) != 0:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        if face_measure(&fc, key, d, &res.volume, res.centroid) != 0:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for s in range(nf):
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, s)
+            if face_measure(&fc, key, d - 1, &res.facet_areas[s], &res.facet_centroids[s * d]) != 0:
+                res.status = STATUS_MEMORY
+                break
+    if res.status == STATUS_OK and d >= 2:
+        # ridges: the facets of each facet, paired with the other facet through them
+        cap_r = 4 * nf + 4
+        ridge_buf = <index_t*>malloc(cap_r * 2 * sizeof(index_t))
+        if ridge_buf == NULL:
+            res.status = STATUS_MEMORY
+        for s in range(nf):
+            if res.status != STATUS_OK:
+                break
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, s)
+            n_fv = face_vertices(&fc, key, fv)
+            n_sub = face_facets(&fc, key, fv, n_fv, facet_of, closures, has_first)
+            if n_sub < 0:
+                res.status = STATUS_MEMORY
+                break
+            for i in range(n_sub):
+                if facet_of[i] <= s:
+                    continue
+                if nr == cap_r:
+                    cap_r *= 2
+                    ridge_buf = <index_t*>realloc(ridge_buf, cap_r * 2 * sizeof(index_t))
+                    if ridge_buf == NULL:
+                        res.status = STATUS_MEMORY
+                        break
+                ridge_buf[2 * nr] = s
+                ridge_buf[2 * nr + 1] = facet_of[i]
+                nr += 1
+    if res.status == STATUS_OK:
+        res.n_ridges = nr
+        res.ridges = ridge_buf
+        ridge_buf = NULL
+        res.ridge_volumes = <double*>malloc((nr + 1) * sizeof(double))
+        res.dihedral_angles = <double*>malloc((nr + 1) * sizeof(double))
+        fnorm = <double*>malloc(d * sizeof(double))
+        if res.ridge_volumes == NULL or res.dihedral_angles == NULL or fnorm == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for i in range(nr):
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, res.ridges[2 * i])
+            bit_set(key, res.ridges[2 * i + 1])
+            if face_measure(&fc, key, d - 2, &res.ridge_volumes[i], fnorm) != 0:
+                res.status = STATUS_MEMORY
+                break
+            cosang = dot(&res.facet_normals[res.ridges[2 * i] * d],
+                         &res.facet_normals[res.ridges[2 * i + 1] * d], d)
+            cosang = 1.0 if cosang > 1.0 else (-1.0 if cosang < -1.0 else cosang)
+            res.dihedral_angles[i] = M_PI - acos(cosang)
+    if res.status != STATUS_OK:
+        polytope_free(res)
+        res.n_vertices = 0
+        res.n_facets = 0
+        res.n_ridges = 0
+        res.n_incidences = 0
+    free(rows); free(An); free(beta); free(vsets); free(facet_row); free(vray); free(V)
+    free(order); free(tmp); free(inc); free(key); free(closures); free(fv); free(facet_of)
+    free(has_first); free(fnorm); free(foff); free(ridge_buf)
+    free(dd.Hn); free(dd.Hx); free(dd.x); free(dd.z); free(dd.basis); free(dd.tol)
+    free(dd.orient); free(dd.sval); free(dd.cls); free(dd.rowbuf); free(dd.mat)
+    free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen)
+    return res.status
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+def polytope_batch(A, b, offsets):
+    """Geometry of many H-polytopes in one call; see geomcore.polytope for the fields.
+
+    Validates nothing: A is C-contiguous float64 (M, d), b float64 (M,), offsets int64 (n + 1,)
+    increasing from 0 to M, every value finite.
+    """
+    cdef const double[:, ::1] A_ = A
+    cdef const double[::1] b_ = b
+    cdef const index_t[::1] off = offsets
+    cdef Py_ssize_t n = off.shape[0] - 1, d = A_.shape[1], i, k, nv = 0, nf = 0, nr = 0, ni = 0
+    cdef Py_ssize_t pv, pf, pr, pi
+    cdef PolytopeResult* res = <PolytopeResult*>calloc(n + 1, sizeof(PolytopeResult))
+    cdef const double* Ap = &A_[0, 0] if A_.shape[0] > 0 else NULL
+    cdef const double* bp = &b_[0] if b_.shape[0] > 0 else NULL
+    if res == NULL:
+        raise MemoryError
+    try:
+        with nogil:
+            for i in range(n):
+                polytope_compute(Ap + off[i] * d if Ap != NULL else NULL,
+                                 bp + off[i] if bp != NULL else NULL,
+                                 off[i + 1] - off[i], d, &res[i])
+        for i in range(n):
+            nv += res[i].n_vertices
+            nf += res[i].n_facets
+            nr += res[i].n_ridges
+            ni += res[i].n_incidences
+        out = {
+            "status": np.empty(n, np.int64),
+            "n_exact_calls": np.empty(n, np.int64),
+            "vertices": np.empty((nv, d)),
+            "vertex_offsets": np.zeros(n + 1, np.int64),
+            "incidence_indptr": np.zeros(nv + 1, np.int64),
+            "incidence_indices": np.empty(ni, np.int64),
+            "facet_index": np.empty(nf, np.int64),
+            "facet_offsets": np.zeros(n + 1, np.int64),
+            "volume": np.full(n, np.nan),
+            "centroid": np.full((n, d), np.nan),
+            "facet_areas": np.empty(nf),
+            "facet_normals": np.empty((nf, d)),
+            "facet_centroids": np.empty((nf, d)),
+            "ridges": np.empty((nr, 2), np.int64),
+            "ridge_offsets": np.zeros(n + 1, np.int64),
+            "ridge_volumes": np.empty(nr),
+            "dihedral_angles": np.empty(nr),
+        }
+        status = out["status"]; n_exact = out["n_exact_calls"]; vertices = out["vertices"]
+        vertex_offsets = out["vertex_offsets"]; indptr = out["incidence_indptr"]
+        indices = out["incidence_indices"]; facet_index = out["facet_index"]
+        facet_offsets = out["facet_offsets"]; volume = out["volume"]; centroid = out["centroid"]
+        facet_areas = out["facet_areas"]; facet_normals = out["facet_normals"]
+        facet_centroids = out["facet_centroids"]; ridges = out["ridges"]
+        ridge_offsets = out["ridge_offsets"]; ridge_volumes = out["ridge_volumes"]
+        dihedral = out["dihedral_angles"]
+        pv = pf = pr = pi = 0
+        for i in range(n):
+            r = &res[i]
+            status[i] = r.status
+            n_exact[i] = r.n_exact_calls
+            if r.status == STATUS_OK:
+                volume[i] = r.volume
+                centroid[i] = <double[:d]>r.centroid if d > 0 else ()
+                if r.n_vertices:
+                    vertices[pv:pv + r.n_vertices] = np.asarray(<double[:r.n_vertices * d]>r.vertices).reshape(r.n_vertices, d)
+                    indptr[pv + 1:pv + r.n_vertices + 1] = pi + np.asarray(<index_t[:r.n_vertices + 1]>r.incidence_indptr)[1:]
+                if r.n_incidences:
+                    indices[pi:pi + r.n_incidences] = <index_t[:r.n_incidences]>r.incidence_indices
+                if r.n_facets:
+                    facet_index[pf:pf + r.n_facets] = off[i] + np.asarray(<index_t[:r.n_facets]>r.facet_index)
+                    facet_areas[pf:pf + r.n_facets] = <double[:r.n_facets]>r.facet_areas
+                    facet_normals[pf:pf + r.n_facets] = np.asarray(<double[:r.n_facets * d]>r.facet_normals).reshape(r.n_facets, d)
+                    facet_centroids[pf:pf + r.n_facets] = np.asarray(<double[:r.n_facets * d]>r.facet_centroids).reshape(r.n_facets, d)
+                if r.n_ridges:
+                    ridges[pr:pr + r.n_ridges] = np.asarray(<index_t[:2 * r.n_ridges]>r.ridges).reshape(r.n_ridges, 2)
+                    ridge_volumes[pr:pr + r.n_ridges] = <double[:r.n_ridges]>r.ridge_volumes
+                    dihedral[pr:pr + r.n_ridges] = <double[:r.n_ridges]>r.dihedral_angles
+            else:
+                indptr[pv + 1:pv + 1] = pi
+            pv += r.n_vertices
+            pf += r.n_facets
+            pr += r.n_ridges
+            pi += r.n_incidences
+            vertex_offsets[i + 1] = pv
+            facet_offsets[i + 1] = pf
+            ridge_offsets[i + 1] = pr
+        return out
+    finally:
+        for i in range(n):
+            polytope_free(&res[i])
+        free(res)
