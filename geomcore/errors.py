@@ -7,6 +7,7 @@ do not know geomcore.
 
 __all__ = [
     "GeomcoreError",
+    "InvalidInputError",
     "DegenerateInputError",
     "InfeasibleError",
     "UnboundedError",
@@ -16,6 +17,10 @@ __all__ = [
 
 class GeomcoreError(Exception):
     """Base class of every geomcore error."""
+
+
+class InvalidInputError(GeomcoreError, ValueError):
+    """Input of the wrong shape, dtype or structure."""
 
 
 class DegenerateInputError(GeomcoreError, ValueError):

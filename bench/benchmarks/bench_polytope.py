@@ -271,6 +271,7 @@ class PolytopeSuite(_RandomPolytopeCase):
             p = geomcore.Polytope(A, b)
             p.volume, p.facet_areas, p.dihedral_angles
         else:
+            # scipy: the Chebyshev LP runs although 0 is known to be interior.
             V, incidence = peer_vertices(method, A, b)
             hull_geometry(V, A, incidence)
 
@@ -281,8 +282,8 @@ class PolytopeSuite(_RandomPolytopeCase):
 
             geomcore.Polytope(A, b).volume
         else:
-            V, _ = peer_vertices(method, A, b)
-            ConvexHull(V).volume
+            V, _ = peer_vertices(method, A, b)  # scipy: LP included, as above
+            ConvexHull(V).volume  # cdd has no volume: ConvexHull for both
 
 
 class PolytopeVertexSuite(_RandomPolytopeCase):
