@@ -35,9 +35,16 @@ cnp.import_array()
 
 cdef extern from *:
     """
-    static inline int gc_popcount(unsigned long long x) { return __builtin_popcountll(x); }
+    #include <stdint.h>
+    /* SWAR popcount: as fast as the builtin without requiring -mpopcnt */
+    static inline int gc_popcount(uint64_t x) {
+        x = x - ((x >> 1) & 0x5555555555555555ULL);
+        x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+        x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+        return (int)((x * 0x0101010101010101ULL) >> 56);
+    }
     """
-    int gc_popcount(unsigned long long x) noexcept nogil
+    int gc_popcount(word_t x) noexcept nogil
 
 cdef double EPS = 2.220446049250313e-16
 
@@ -125,22 +132,19 @@ cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
 
 cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssize_t n_cols,
                     Py_ssize_t dim, Py_ssize_t n_pick, int* picked, double* null,
-                    double* cond) noexcept nogil:
+                    double* cond, double* scratch) noexcept nogil:
     # Householder QR with column pivoting of the dim-by-n_cols matrix whose columns are the rows
     # X[cols[i] * stride : + dim]. Picks n_pick independent columns (their cols[] values go to
     # picked). If null is not NULL, n_pick must be dim - 1 and null receives the unit vector
     # orthogonal to the picked columns. cond receives |R_00| / |R_kk| for the last pick.
     # Returns 0, or -1 when fewer than n_pick columns are independent (relative tolerance 1e-12),
-    # or -2 when memory runs out.
-    cdef double* W = <double*>malloc(n_cols * dim * sizeof(double))
-    cdef double* V = <double*>malloc(n_pick * dim * sizeof(double))
-    cdef int* order = <int*>malloc(n_cols * sizeof(int))
+    # scratch holds (n_cols + n_pick) * dim doubles and n_cols ints (qr_scratch_size).
+    cdef double* W = scratch
+    cdef double* V = scratch + n_cols * dim
+    cdef int* order = <int*>(scratch + (n_cols + n_pick) * dim)
     cdef Py_ssize_t s, c, i, best_c
     cdef double best, nrm, alpha, beta, f, r00 = 0.0, rkk = 0.0
     cdef int tmp
-    if W == NULL or V == NULL or order == NULL:
-        free(W); free(V); free(order)
-        return -2
     for c in range(n_cols):
         order[c] = c
         memcpy(&W[c * dim], &X[cols[c] * stride], dim * sizeof(double))
@@ -162,7 +166,6 @@ cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssiz
         if s == 0:
             r00 = nrm
         if nrm <= 1e-12 * r00 or nrm == 0.0:
-            free(W); free(V); free(order)
             return -1
         rkk = nrm
         picked[s] = cols[order[s]]
@@ -193,8 +196,12 @@ cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssiz
         nrm = sqrt(dot(null, null, dim))
         for i in range(dim):
             null[i] /= nrm
-    free(W); free(V); free(order)
     return 0
+
+
+cdef inline size_t qr_scratch_size(Py_ssize_t n_cols, Py_ssize_t dim) noexcept nogil:
+    # bytes of scratch for pivoted_qr with up to n_cols columns of length dim
+    return ((n_cols + dim) * dim + n_cols + 1) * sizeof(double)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +223,15 @@ cdef struct DD:
     double* mat                   # (D * D,) scratch
     Py_ssize_t n_exact
     int status
+    # zero sets index rows by the order in which they were added, so that the few rows a
+    # cell really uses (ReLU cells: tens of hundreds) fill the first words; Wa words are live
+    double* qr                    # scratch of pivoted_qr
+    word_t* common                # (W,) scratch
+    double* hint                  # (D,) scratch
+    int* zcount                   # (cap,) scratch: zero-set sizes
+    int* slot_row                 # (n_rows,) row of each slot
+    int* row_slot                 # (n_rows,) slot of each row, -1 before it is added
+    Py_ssize_t n_slots, Wa
 
 
 cdef int dd_reserve(DD* dd, Py_ssize_t need) noexcept nogil:
@@ -246,8 +262,21 @@ cdef int dd_reserve(DD* dd, Py_ssize_t need) noexcept nogil:
     p = realloc(dd.cls, cap * sizeof(signed char))
     if p == NULL: return -1
     dd.cls = <signed char*>p
+    p = realloc(dd.zcount, cap * sizeof(int))
+    if p == NULL: return -1
+    dd.zcount = <int*>p
     dd.cap = cap
     return 0
+
+
+cdef inline Py_ssize_t dd_slot(DD* dd, Py_ssize_t row) noexcept nogil:
+    # The zero-set bit of a row, assigned when the row is first added.
+    if dd.row_slot[row] < 0:
+        dd.row_slot[row] = <int>dd.n_slots
+        dd.slot_row[dd.n_slots] = <int>row
+        dd.n_slots += 1
+        dd.Wa = (dd.n_slots + 63) // 64
+    return dd.row_slot[row]
 
 
 cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* hint) noexcept nogil:
@@ -256,11 +285,11 @@ cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* 
     cdef double cond = 1.0, s
     cdef double* r = &dd.x[slot * D]
     cdef int rc
-    for i in range(dd.n_rows):
+    for i in range(dd.n_slots):
         if bit_get(zset, i):
-            dd.rowbuf[n_z] = <int>i
+            dd.rowbuf[n_z] = dd.slot_row[i]
             n_z += 1
-    rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond)
+    rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr)
     if rc != 0:
         return rc
     if dot(r, hint, D) < 0.0:
@@ -298,19 +327,20 @@ cdef int dd_sign(DD* dd, Py_ssize_t ray, Py_ssize_t row, double s) noexcept nogi
 
 cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
     # Intersect the current cone with Hx[j] . y <= 0.
-    cdef Py_ssize_t D = dd.D, W = dd.W, n_old = dd.n, n_new, r, p, q, o, k
-    cdef Py_ssize_t n_pos = 0, n_neg = 0
-    cdef word_t* common = <word_t*>malloc(W * sizeof(word_t))
-    cdef double* hint = <double*>malloc(D * sizeof(double))
+    cdef Py_ssize_t D = dd.D, W = dd.W, n_old = dd.n, n_new, r, p, q, o, k, Wa
+    cdef Py_ssize_t n_pos = 0, n_neg = 0, sj = dd_slot(dd, j)
+    cdef word_t* common = dd.common
+    cdef double* hint = dd.hint
+    cdef int* zcount = dd.zcount
+    cdef int nc
     cdef bint adjacent
-    if common == NULL or hint == NULL:
-        free(common); free(hint)
-        return STATUS_MEMORY
+    Wa = dd.Wa
+    for r in range(n_old):
+        zcount[r] = popcount(&dd.z[r * W], Wa)
     for r in range(n_old):
         dd.sval[r] = dot(&dd.Hn[j * D], &dd.x[r * D], D)
         dd.cls[r] = <signed char>dd_sign(dd, r, j, dd.sval[r])
         if dd.status != STATUS_OK:
-            free(common); free(hint)
             return dd.status
         if dd.cls[r] > 0:
             n_pos += 1
@@ -324,25 +354,32 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
             for q in range(n_old):
                 if dd.cls[q] >= 0:
                     continue
-                for k in range(W):
+                for k in range(Wa):
                     common[k] = dd.z[p * W + k] & dd.z[q * W + k]
-                if popcount(common, W) < dd.d - 1:
+                for k in range(Wa, W):
+                    common[k] = 0
+                nc = popcount(common, Wa)
+                if nc < dd.d - 1:
                     continue
-                adjacent = True
-                for o in range(n_old):
-                    if o != p and o != q and is_subset(common, &dd.z[o * W], W):
-                        adjacent = False
-                        break
+                # A simple ray (exactly d zero rows, which then are independent) shares a
+                # (d-1)-row common set only along an edge, whose two ends are p and q: adjacent
+                # with no search. Otherwise apply the combinatorial test.
+                adjacent = nc == dd.d - 1 and (zcount[p] == dd.d or zcount[q] == dd.d)
+                if not adjacent:
+                    adjacent = True
+                    for o in range(n_old):
+                        if o != p and o != q and zcount[o] >= nc and is_subset(common, &dd.z[o * W], Wa):
+                            adjacent = False
+                            break
                 if not adjacent:
                     continue
                 if dd_reserve(dd, n_new + 1) != 0:
-                    free(common); free(hint)
                     return STATUS_MEMORY
+                zcount = dd.zcount
                 for k in range(D):
                     hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
-                bit_set(common, j)
+                bit_set(common, sj)
                 if dd_make_ray(dd, n_new, common, hint) != 0:
-                    free(common); free(hint)
                     return STATUS_MEMORY
                 n_new += 1
     # keep the rays on the feasible side, mark those on the new row, append the new rays
@@ -351,7 +388,7 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
         if r < n_old and dd.cls[r] > 0:
             continue
         if r < n_old and dd.cls[r] == 0:
-            bit_set(&dd.z[r * W], j)
+            bit_set(&dd.z[r * W], sj)
         if o != r:
             memcpy(&dd.x[o * D], &dd.x[r * D], D * sizeof(double))
             memcpy(&dd.z[o * W], &dd.z[r * W], W * sizeof(word_t))
@@ -360,7 +397,6 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
             dd.orient[o] = dd.orient[r]
         o += 1
     dd.n = o
-    free(common); free(hint)
     return STATUS_OK
 
 
@@ -381,13 +417,15 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
         for i in range(mr):
             cols[i] = <int>i
         # initial cone: t >= 0 and d rows with independent normals
-        k = pivoted_qr(An, d, cols, mr, d, d, picked, NULL, &cond) if mr >= d else -1
+        k = pivoted_qr(An, d, cols, mr, d, d, picked, NULL, &cond, dd.qr) if mr >= d else -1
         if k == -2:
             rc = STATUS_MEMORY
         elif k != 0:
             rc = STATUS_RANK_DEFICIENT
     if rc == STATUS_OK:
         picked[d] = <int>mr
+        for i in range(D):
+            dd_slot(dd, picked[i])
         if dd_reserve(dd, D) != 0:
             rc = STATUS_MEMORY
     if rc == STATUS_OK:
@@ -395,7 +433,7 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
             memset(zset, 0, W * sizeof(word_t))
             for i in range(D):
                 if i != k:
-                    bit_set(zset, picked[i])
+                    bit_set(zset, dd.row_slot[picked[i]])
             for i in range(D):
                 hint[i] = -dd.Hn[picked[k] * D + i]
             if dd_make_ray(dd, k, zset, hint) != 0:
@@ -447,6 +485,9 @@ cdef struct Faces:
     char* filled            # (cap,)
     double* vol             # (cap,)
     double* cen             # (cap, d)
+    # one scratch block per face dimension: the recursion holds at most one face per dimension
+    void** level_buf        # (d + 1,)
+    size_t* level_cap       # (d + 1,)
 
 
 cdef inline size_t hash_words(const word_t* w, Py_ssize_t n) noexcept nogil:
@@ -491,6 +532,22 @@ cdef int memo_grow(Faces* f) noexcept nogil:
     return 0
 
 
+cdef char* level_scratch(Faces* f, Py_ssize_t k, size_t nbytes) noexcept nogil:
+    # The scratch block of dimension k, grown to at least nbytes; NULL when out of memory.
+    cdef void* p
+    if f.level_cap[k] < nbytes:
+        p = realloc(f.level_buf[k], nbytes)
+        if p == NULL:
+            return NULL
+        f.level_buf[k] = p
+        f.level_cap[k] = nbytes
+    return <char*>f.level_buf[k]
+
+
+cdef inline size_t round8(size_t n) noexcept nogil:
+    return (n + 7) & ~(<size_t>7)
+
+
 cdef Py_ssize_t face_vertices(Faces* f, const word_t* closure, int* out) noexcept nogil:
     # Vertices lying on every facet of closure.
     cdef Py_ssize_t u, n = 0
@@ -501,29 +558,40 @@ cdef Py_ssize_t face_vertices(Faces* f, const word_t* closure, int* out) noexcep
     return n
 
 
+cdef inline size_t face_facets_scratch_size(Faces* f, Py_ssize_t n_fv) noexcept nogil:
+    return round8((f.nf + 1) * ((n_fv + 63) // 64) * sizeof(word_t)) \
+        + round8((f.nf + 1) * sizeof(int)) + round8((f.Wf + 1) * sizeof(word_t))
+
+
 cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_ssize_t n_fv,
-                            int* facet_of, word_t* closures, char* has_first) noexcept nogil:
+                            int* facet_of, word_t* closures, word_t* members,
+                            char* scratch) noexcept nogil:
     # The facets of the face with vertices fv: the inclusion-maximal sets fv & facet c over the
     # facets c not containing the face (first c among equal sets). For each: a facet c that cuts
-    # it out, its closure (the facets containing it) and whether it contains fv[0].
+    # it out, its closure (the facets containing it, Wf words) and its members (a bitset over
+    # positions in fv, (n_fv + 63) // 64 words). scratch holds face_facets_scratch_size bytes.
     cdef Py_ssize_t Wl = (n_fv + 63) // 64, Wf = f.Wf, c, i, a, b, k, n_c = 0, n_out = 0
-    cdef word_t* sets = <word_t*>calloc(f.nf * Wl + 1, sizeof(word_t))
-    cdef int* cand = <int*>malloc((f.nf + 1) * sizeof(int))
-    cdef bint keep
-    if sets == NULL or cand == NULL:
-        free(sets); free(cand)
-        return -1
+    cdef word_t* sets = <word_t*>scratch
+    cdef int* cand = <int*>(scratch + round8((f.nf + 1) * Wl * sizeof(word_t)))
+    cdef word_t* touched = <word_t*>(<char*>cand + round8((f.nf + 1) * sizeof(int)))
+    cdef bint keep, empty
+    memset(touched, 0, Wf * sizeof(word_t))
+    # only the facets through some vertex of the face can cut a sub-face out of it
+    for i in range(n_fv):
+        for k in range(Wf):
+            touched[k] |= f.inc[fv[i] * Wf + k]
     for c in range(f.nf):
-        if bit_get(closure, c):
+        if bit_get(closure, c) or not bit_get(touched, c):
             continue
+        memset(&sets[n_c * Wl], 0, Wl * sizeof(word_t))
+        empty = True
         for i in range(n_fv):
             if bit_get(&f.inc[fv[i] * Wf], c):
                 bit_set(&sets[n_c * Wl], i)
-        if popcount(&sets[n_c * Wl], Wl) > 0:
+                empty = False
+        if not empty:
             cand[n_c] = <int>c
             n_c += 1
-        else:
-            memset(&sets[n_c * Wl], 0, Wl * sizeof(word_t))
     for a in range(n_c):
         keep = True
         for b in range(n_c):
@@ -534,7 +602,7 @@ cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_s
         if not keep:
             continue
         facet_of[n_out] = cand[a]
-        has_first[n_out] = bit_get(&sets[a * Wl], 0)
+        memcpy(&members[n_out * Wl], &sets[a * Wl], Wl * sizeof(word_t))
         for k in range(Wf):
             closures[n_out * Wf + k] = ~(<word_t>0)
         for i in range(n_fv):
@@ -542,111 +610,136 @@ cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_s
                 for k in range(Wf):
                     closures[n_out * Wf + k] &= f.inc[fv[i] * Wf + k]
         n_out += 1
-    free(sets); free(cand)
     return n_out
 
 
-cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, double* vol,
-                      double* cen) noexcept nogil:
-    # k-volume and centroid of the k-face whose containing facets are `closure`.
-    cdef Py_ssize_t d = f.d, Wf = f.Wf, slot, n_fv, n_sub, i, s, c, nq = 0, best_c
-    cdef int* fv = NULL
+cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* fv,
+                      Py_ssize_t n_fv, const double* Q, double* vol, double* cen) noexcept nogil:
+    # k-volume and centroid of the k-face whose containing facets are `closure`, whose vertices
+    # are fv, and whose normal space (the span of the closure's normals) has the orthonormal
+    # basis Q, d - k rows. Pulls the vertex fv[0]: the face is the union of the cones from it
+    # over the facets G of the face that miss it, each of volume h_G vol_{k-1}(G) / k.
+    cdef Py_ssize_t d = f.d, Wf = f.Wf, Wl = (n_fv + 63) // 64, nq = d - k
+    cdef Py_ssize_t slot, n_sub, i, s, c, n_child
     cdef int* facet_of = NULL
     cdef word_t* closures = NULL
-    cdef char* has_first = NULL
-    cdef double* Q = NULL
-    cdef double* u = NULL
+    cdef word_t* members = NULL
+    cdef int* child = NULL
+    cdef double* Qc = NULL
     cdef double* sub_cen = NULL
-    cdef double sub_vol, h, nu, cone, best, t
+    cdef double sub_vol, h, nu, cone
     cdef const double* v
     cdef int rc = 0
-    if k == 0:
-        for i in range(f.nv):
-            if is_subset(closure, &f.inc[i * Wf], Wf):
-                vol[0] = 1.0
-                memcpy(cen, &f.verts[i * d], d * sizeof(double))
-                return 0
+    cdef size_t sz_q, sz_c, sz_cl, sz_m, sz_f, sz_ch
+    cdef char* buf
+    if n_fv <= 0:
         return -1
+    v = &f.verts[fv[0] * d]
+    if k == 0:
+        vol[0] = 1.0
+        memcpy(cen, v, d * sizeof(double))
+        return 0
     slot = memo_find(f, closure)
     if f.filled[slot]:
         vol[0] = f.vol[slot]
         memcpy(cen, &f.cen[slot * d], d * sizeof(double))
         return 0
-    fv = <int*>malloc(f.nv * sizeof(int))
-    facet_of = <int*>malloc((f.nf + 1) * sizeof(int))
-    closures = <word_t*>malloc((f.nf + 1) * Wf * sizeof(word_t))
-    has_first = <char*>malloc(f.nf + 1)
-    Q = <double*>malloc((d + 1) * d * sizeof(double))
-    u = <double*>malloc(d * sizeof(double))
-    sub_cen = <double*>malloc(d * sizeof(double))
-    if fv == NULL or facet_of == NULL or closures == NULL or has_first == NULL or Q == NULL \
-            or u == NULL or sub_cen == NULL:
-        rc = -1
+    # carve the locals out of this dimension's scratch block
+    sz_q = round8((nq + 1) * d * sizeof(double))
+    sz_c = round8(d * sizeof(double))
+    sz_cl = round8((f.nf + 1) * Wf * sizeof(word_t))
+    sz_m = round8((f.nf + 1) * Wl * sizeof(word_t))
+    sz_f = round8((f.nf + 1) * sizeof(int))
+    sz_ch = round8(n_fv * sizeof(int))
+    buf = level_scratch(f, k, sz_q + sz_c + sz_cl + sz_m + sz_f + sz_ch
+                        + face_facets_scratch_size(f, n_fv))
+    if buf == NULL:
+        return -1
+    Qc = <double*>buf
+    sub_cen = <double*>(buf + sz_q)
+    closures = <word_t*>(buf + sz_q + sz_c)
+    members = <word_t*>(buf + sz_q + sz_c + sz_cl)
+    facet_of = <int*>(buf + sz_q + sz_c + sz_cl + sz_m)
+    child = <int*>(buf + sz_q + sz_c + sz_cl + sz_m + sz_f)
+    n_sub = face_facets(f, closure, fv, n_fv, facet_of, closures, members,
+                        buf + sz_q + sz_c + sz_cl + sz_m + sz_f + sz_ch)
     if rc == 0:
-        n_fv = face_vertices(f, closure, fv)
-        n_sub = face_facets(f, closure, fv, n_fv, facet_of, closures, has_first)
-        if n_fv == 0 or n_sub < 0:
-            rc = -1
-    if rc == 0:
-        # orthonormal basis Q of the span of the closure's normals (dimension d - k), pivoted
-        for s in range(d - k):
-            best = -1.0
-            best_c = -1
-            for c in range(f.nf):
-                if not bit_get(closure, c):
-                    continue
-                memcpy(u, &f.normals[c * d], d * sizeof(double))
-                project_out(Q, nq, u, d)
-                t = dot(u, u, d)
-                if t > best:
-                    best = t
-                    best_c = c
-            if best_c < 0 or best <= 0.0:
-                break
-            memcpy(&Q[nq * d], &f.normals[best_c * d], d * sizeof(double))
-            project_out(Q, nq, &Q[nq * d], d)
-            t = sqrt(dot(&Q[nq * d], &Q[nq * d], d))
-            for c in range(d):
-                Q[nq * d + c] /= t
-            nq += 1
-        v = &f.verts[fv[0] * d]
         vol[0] = 0.0
         for i in range(d):
             cen[i] = 0.0
+        memcpy(Qc, Q, nq * d * sizeof(double))
         for s in range(n_sub):
-            if has_first[s]:
+            if bit_get(&members[s * Wl], 0):
                 continue
-            rc = face_measure(f, &closures[s * Wf], k - 1, &sub_vol, sub_cen)
-            if rc != 0:
-                break
             c = facet_of[s]
-            # height of the pulled vertex over the sub-face, measured inside the face
-            memcpy(u, &f.normals[c * d], d * sizeof(double))
-            project_out(Q, nq, u, d)
-            nu = sqrt(dot(u, u, d))
+            # the sub-face's normal space adds n_c minus its part in ours; that unit vector is
+            # also the sub-face's outward normal inside this face, so it gives the height
+            memcpy(&Qc[nq * d], &f.normals[c * d], d * sizeof(double))
+            project_out(Q, nq, &Qc[nq * d], d)
+            nu = sqrt(dot(&Qc[nq * d], &Qc[nq * d], d))
             h = (f.offsets[c] - dot(&f.normals[c * d], v, d)) / nu
+            slot = memo_find(f, &closures[s * Wf])
+            if k > 1 and f.filled[slot]:
+                sub_vol = f.vol[slot]
+                memcpy(sub_cen, &f.cen[slot * d], d * sizeof(double))
+            else:
+                for i in range(d):
+                    Qc[nq * d + i] /= nu
+                n_child = 0
+                for i in range(n_fv):
+                    if bit_get(&members[s * Wl], i):
+                        child[n_child] = fv[i]
+                        n_child += 1
+                rc = face_measure(f, &closures[s * Wf], k - 1, child, n_child, Qc, &sub_vol,
+                                  sub_cen)
+                if rc != 0:
+                    break
             cone = h * sub_vol / k
             vol[0] += cone
             for i in range(d):
                 cen[i] += cone * (v[i] + (<double>k / (k + 1)) * (sub_cen[i] - v[i]))
-        if rc == 0:
-            if vol[0] > 0.0:
-                for i in range(d):
-                    cen[i] /= vol[0]
-            else:
-                memcpy(cen, v, d * sizeof(double))
-            if 2 * (f.used + 1) > f.cap:
-                if memo_grow(f) != 0:
-                    rc = -1
-            if rc == 0:
-                slot = memo_find(f, closure)
-                f.filled[slot] = 1
-                memcpy(&f.keys[slot * Wf], closure, Wf * sizeof(word_t))
-                f.vol[slot] = vol[0]
-                memcpy(&f.cen[slot * d], cen, d * sizeof(double))
-                f.used += 1
-    free(fv); free(facet_of); free(closures); free(has_first); free(Q); free(u); free(sub_cen)
+    if rc == 0:
+        if vol[0] > 0.0:
+            for i in range(d):
+                cen[i] /= vol[0]
+        else:
+            memcpy(cen, v, d * sizeof(double))
+        if 2 * (f.used + 1) > f.cap and memo_grow(f) != 0:
+            rc = -1
+    if rc == 0:
+        slot = memo_find(f, closure)
+        f.filled[slot] = 1
+        memcpy(&f.keys[slot * Wf], closure, Wf * sizeof(word_t))
+        f.vol[slot] = vol[0]
+        memcpy(&f.cen[slot * d], cen, d * sizeof(double))
+        f.used += 1
     return rc
+
+
+cdef int face_measure_top(Faces* f, const word_t* closure, Py_ssize_t k, int* fv, double* Q,
+                          double* vol, double* cen) noexcept nogil:
+    # face_measure for a face known only by its closure (the polytope, a facet, a ridge):
+    # finds its vertices and an orthonormal basis of its normal space first. fv (nv ints) and
+    # Q (d * d doubles) are scratch.
+    cdef Py_ssize_t d = f.d, nq = 0, c, c2
+    cdef double t
+    cdef Py_ssize_t n_fv = face_vertices(f, closure, fv)
+    for c in range(f.nf):
+        if nq == d - k:
+            break
+        if not bit_get(closure, c):
+            continue
+        memcpy(&Q[nq * d], &f.normals[c * d], d * sizeof(double))
+        project_out(Q, nq, &Q[nq * d], d)
+        t = sqrt(dot(&Q[nq * d], &Q[nq * d], d))
+        if t < 1e-12:
+            continue
+        for c2 in range(d):
+            Q[nq * d + c2] /= t
+        nq += 1
+    if nq != d - k:
+        return -1
+    return face_measure(f, closure, k, fv, n_fv, Q, vol, cen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -724,7 +817,9 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     cdef word_t* closures = NULL
     cdef int* fv = NULL
     cdef int* facet_of = NULL
-    cdef char* has_first = NULL
+    cdef word_t* members = NULL
+    cdef char* scratch = NULL
+    cdef double* Qbuf = NULL
     cdef double* fnorm = NULL
     cdef double* foff = NULL
     cdef index_t* ridge_buf = NULL
@@ -775,8 +870,17 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         dd.W = (mr + 1 + 63) // 64
         dd.rowbuf = <int*>malloc((mr + 1) * sizeof(int))
         dd.mat = <double*>malloc(D * D * sizeof(double))
-        if dd.rowbuf == NULL or dd.mat == NULL:
+        dd.slot_row = <int*>malloc((mr + 1) * sizeof(int))
+        dd.row_slot = <int*>malloc((mr + 1) * sizeof(int))
+        dd.qr = <double*>malloc(qr_scratch_size(mr + 1, D))
+        dd.common = <word_t*>malloc(dd.W * sizeof(word_t))
+        dd.hint = <double*>malloc(D * sizeof(double))
+        if dd.rowbuf == NULL or dd.mat == NULL or dd.slot_row == NULL or dd.row_slot == NULL \
+                or dd.qr == NULL or dd.common == NULL or dd.hint == NULL:
             res.status = STATUS_MEMORY
+        else:
+            for i in range(mr + 1):
+                dd.row_slot[i] = -1
     if res.status == STATUS_OK:
         res.status = dd_run(&dd, An, mr)
         res.n_exact_calls = dd.n_exact
@@ -788,7 +892,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     if res.status == STATUS_OK:
         k = 0
         for r in range(dd.n):
-            if bit_get(&dd.z[r * dd.W], mr):
+            if bit_get(&dd.z[r * dd.W], dd.row_slot[mr]):
                 k += 1
             else:
                 vray[nv] = <int>r
@@ -806,7 +910,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     if res.status == STATUS_OK:
         for i in range(nv):
             for j in range(mr):
-                if bit_get(&dd.z[vray[i] * dd.W], j):
+                if dd.row_slot[j] >= 0 and bit_get(&dd.z[vray[i] * dd.W], dd.row_slot[j]):
                     bit_set(&vsets[j * Wv], i)
         # a row through every vertex is an implicit equation: no interior
         for j in range(mr):
@@ -891,18 +995,23 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         closures = <word_t*>malloc((nf + 1) * Wf * sizeof(word_t))
         fv = <int*>malloc(nv * sizeof(int))
         facet_of = <int*>malloc((nf + 1) * sizeof(int))
-        has_first = <char*>malloc(nf + 1)
-        if key == NULL or closures == NULL or fv == NULL or facet_of == NULL or has_first == NULL \
+        members = <word_t*>malloc((nf + 1) * ((nv + 63) // 64) * sizeof(word_t))
+        Qbuf = <double*>malloc(d * d * sizeof(double))
+        fc.level_buf = <void**>calloc(d + 1, sizeof(void*))
+        fc.level_cap = <size_t*>calloc(d + 1, sizeof(size_t))
+        if key == NULL or closures == NULL or fv == NULL or facet_of == NULL or members == NULL \
+                or Qbuf == NULL or fc.level_buf == NULL or fc.level_cap == NULL \
                 or memo_grow(&fc) != 0:
             res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
-        if face_measure(&fc, key, d, &res.volume, res.centroid) != 0:
+        if face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid) != 0:
             res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
         for s in range(nf):
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, s)
-            if face_measure(&fc, key, d - 1, &res.facet_areas[s], &res.facet_centroids[s * d]) != 0:
+            if face_measure_top(&fc, key, d - 1, fv, Qbuf, &res.facet_areas[s],
+                                &res.facet_centroids[s * d]) != 0:
                 res.status = STATUS_MEMORY
                 break
     if res.status == STATUS_OK and d >= 2:
@@ -917,7 +1026,9 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, s)
             n_fv = face_vertices(&fc, key, fv)
-            n_sub = face_facets(&fc, key, fv, n_fv, facet_of, closures, has_first)
+            scratch = level_scratch(&fc, d, face_facets_scratch_size(&fc, n_fv))
+            n_sub = -1 if scratch == NULL else face_facets(&fc, key, fv, n_fv, facet_of, closures,
+                                                           members, scratch)
             if n_sub < 0:
                 res.status = STATUS_MEMORY
                 break
@@ -947,7 +1058,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, res.ridges[2 * i])
             bit_set(key, res.ridges[2 * i + 1])
-            if face_measure(&fc, key, d - 2, &res.ridge_volumes[i], fnorm) != 0:
+            if face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm) != 0:
                 res.status = STATUS_MEMORY
                 break
             cosang = dot(&res.facet_normals[res.ridges[2 * i] * d],
@@ -962,15 +1073,70 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         res.n_incidences = 0
     free(rows); free(An); free(beta); free(vsets); free(facet_row); free(vray); free(V)
     free(order); free(tmp); free(inc); free(key); free(closures); free(fv); free(facet_of)
-    free(has_first); free(fnorm); free(foff); free(ridge_buf)
+    free(members); free(Qbuf); free(fnorm); free(foff); free(ridge_buf)
     free(dd.Hn); free(dd.Hx); free(dd.x); free(dd.z); free(dd.basis); free(dd.tol)
     free(dd.orient); free(dd.sval); free(dd.cls); free(dd.rowbuf); free(dd.mat)
+    free(dd.slot_row); free(dd.row_slot); free(dd.qr); free(dd.common); free(dd.hint)
+    free(dd.zcount)
     free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen)
+    if fc.level_buf != NULL:
+        for k in range(d + 1):
+            free(fc.level_buf[k])
+    free(fc.level_buf); free(fc.level_cap)
     return res.status
 
 
 # ---------------------------------------------------------------------------------------------
 # entry point
+
+cdef void copy_results(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d, const index_t* off,
+                       dict out):
+    # Stack the per-polytope results into the preallocated arrays of `out`, without the GIL.
+    cdef index_t[::1] status = out["status"], n_exact = out["n_exact_calls"]
+    cdef index_t[::1] vertex_offsets = out["vertex_offsets"], facet_offsets = out["facet_offsets"]
+    cdef index_t[::1] ridge_offsets = out["ridge_offsets"], indptr = out["incidence_indptr"]
+    cdef index_t[::1] indices = out["incidence_indices"], facet_index = out["facet_index"]
+    cdef index_t[:, ::1] ridges = out["ridges"]
+    cdef double[::1] volume = out["volume"], facet_areas = out["facet_areas"]
+    cdef double[::1] ridge_volumes = out["ridge_volumes"], dihedral = out["dihedral_angles"]
+    cdef double[:, ::1] vertices = out["vertices"], centroid = out["centroid"]
+    cdef double[:, ::1] facet_normals = out["facet_normals"], facet_centroids = out["facet_centroids"]
+    cdef Py_ssize_t i, k, pv = 0, pf = 0, pr = 0, pi = 0
+    cdef PolytopeResult* r
+    with nogil:
+        indptr[0] = 0
+        for i in range(n):
+            r = &res[i]
+            status[i] = r.status
+            n_exact[i] = r.n_exact_calls
+            if r.status == STATUS_OK:
+                volume[i] = r.volume
+                for k in range(d):
+                    centroid[i, k] = r.centroid[k]
+                if r.n_vertices:
+                    memcpy(&vertices[pv, 0], r.vertices, r.n_vertices * d * sizeof(double))
+                    for k in range(r.n_vertices):
+                        indptr[pv + k + 1] = pi + r.incidence_indptr[k + 1]
+                if r.n_incidences:
+                    memcpy(&indices[pi], r.incidence_indices, r.n_incidences * sizeof(index_t))
+                if r.n_facets:
+                    for k in range(r.n_facets):
+                        facet_index[pf + k] = off[i] + r.facet_index[k]
+                    memcpy(&facet_areas[pf], r.facet_areas, r.n_facets * sizeof(double))
+                    memcpy(&facet_normals[pf, 0], r.facet_normals, r.n_facets * d * sizeof(double))
+                    memcpy(&facet_centroids[pf, 0], r.facet_centroids, r.n_facets * d * sizeof(double))
+                if r.n_ridges:
+                    memcpy(&ridges[pr, 0], r.ridges, 2 * r.n_ridges * sizeof(index_t))
+                    memcpy(&ridge_volumes[pr], r.ridge_volumes, r.n_ridges * sizeof(double))
+                    memcpy(&dihedral[pr], r.dihedral_angles, r.n_ridges * sizeof(double))
+            pv += r.n_vertices
+            pf += r.n_facets
+            pr += r.n_ridges
+            pi += r.n_incidences
+            vertex_offsets[i + 1] = pv
+            facet_offsets[i + 1] = pf
+            ridge_offsets[i + 1] = pr
+
 
 def polytope_batch(A, b, offsets):
     """Geometry of many H-polytopes in one call; see geomcore.polytope for the fields.
@@ -981,8 +1147,7 @@ def polytope_batch(A, b, offsets):
     cdef const double[:, ::1] A_ = A
     cdef const double[::1] b_ = b
     cdef const index_t[::1] off = offsets
-    cdef Py_ssize_t n = off.shape[0] - 1, d = A_.shape[1], i, k, nv = 0, nf = 0, nr = 0, ni = 0
-    cdef Py_ssize_t pv, pf, pr, pi
+    cdef Py_ssize_t n = off.shape[0] - 1, d = A_.shape[1], i, nv = 0, nf = 0, nr = 0, ni = 0
     cdef PolytopeResult* res = <PolytopeResult*>calloc(n + 1, sizeof(PolytopeResult))
     cdef const double* Ap = &A_[0, 0] if A_.shape[0] > 0 else NULL
     cdef const double* bp = &b_[0] if b_.shape[0] > 0 else NULL
@@ -1018,45 +1183,7 @@ def polytope_batch(A, b, offsets):
             "ridge_volumes": np.empty(nr),
             "dihedral_angles": np.empty(nr),
         }
-        status = out["status"]; n_exact = out["n_exact_calls"]; vertices = out["vertices"]
-        vertex_offsets = out["vertex_offsets"]; indptr = out["incidence_indptr"]
-        indices = out["incidence_indices"]; facet_index = out["facet_index"]
-        facet_offsets = out["facet_offsets"]; volume = out["volume"]; centroid = out["centroid"]
-        facet_areas = out["facet_areas"]; facet_normals = out["facet_normals"]
-        facet_centroids = out["facet_centroids"]; ridges = out["ridges"]
-        ridge_offsets = out["ridge_offsets"]; ridge_volumes = out["ridge_volumes"]
-        dihedral = out["dihedral_angles"]
-        pv = pf = pr = pi = 0
-        for i in range(n):
-            r = &res[i]
-            status[i] = r.status
-            n_exact[i] = r.n_exact_calls
-            if r.status == STATUS_OK:
-                volume[i] = r.volume
-                centroid[i] = <double[:d]>r.centroid if d > 0 else ()
-                if r.n_vertices:
-                    vertices[pv:pv + r.n_vertices] = np.asarray(<double[:r.n_vertices * d]>r.vertices).reshape(r.n_vertices, d)
-                    indptr[pv + 1:pv + r.n_vertices + 1] = pi + np.asarray(<index_t[:r.n_vertices + 1]>r.incidence_indptr)[1:]
-                if r.n_incidences:
-                    indices[pi:pi + r.n_incidences] = <index_t[:r.n_incidences]>r.incidence_indices
-                if r.n_facets:
-                    facet_index[pf:pf + r.n_facets] = off[i] + np.asarray(<index_t[:r.n_facets]>r.facet_index)
-                    facet_areas[pf:pf + r.n_facets] = <double[:r.n_facets]>r.facet_areas
-                    facet_normals[pf:pf + r.n_facets] = np.asarray(<double[:r.n_facets * d]>r.facet_normals).reshape(r.n_facets, d)
-                    facet_centroids[pf:pf + r.n_facets] = np.asarray(<double[:r.n_facets * d]>r.facet_centroids).reshape(r.n_facets, d)
-                if r.n_ridges:
-                    ridges[pr:pr + r.n_ridges] = np.asarray(<index_t[:2 * r.n_ridges]>r.ridges).reshape(r.n_ridges, 2)
-                    ridge_volumes[pr:pr + r.n_ridges] = <double[:r.n_ridges]>r.ridge_volumes
-                    dihedral[pr:pr + r.n_ridges] = <double[:r.n_ridges]>r.dihedral_angles
-            else:
-                indptr[pv + 1:pv + 1] = pi
-            pv += r.n_vertices
-            pf += r.n_facets
-            pr += r.n_ridges
-            pi += r.n_incidences
-            vertex_offsets[i + 1] = pv
-            facet_offsets[i + 1] = pf
-            ridge_offsets[i + 1] = pr
+        copy_results(res, n, d, &off[0], out)
         return out
     finally:
         for i in range(n):
