@@ -21,7 +21,7 @@
 #    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
 #    contain them), which is exact for non-simple polytopes and costs one visit per face.
 
-from libc.math cimport sqrt, fabs, acos, INFINITY, M_PI
+from libc.math cimport sqrt, fabs, atan2, INFINITY, M_PI
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memset
 
@@ -101,6 +101,17 @@ cdef inline void project_out(const double* Q, Py_ssize_t nq, double* u, Py_ssize
             t = dot(&Q[i * d], u, d)
             for c in range(d):
                 u[c] -= t * Q[i * d + c]
+
+
+cdef double angle_between(const double* u, const double* v, Py_ssize_t d) noexcept nogil:
+    # Angle between unit vectors as 2 atan2(|u - v|, |u + v|): accurate also for nearly
+    # parallel vectors, where arccos(u . v) loses everything below 1e-8 radians.
+    cdef double dm = 0.0, dp = 0.0
+    cdef Py_ssize_t i
+    for i in range(d):
+        dm += (u[i] - v[i]) * (u[i] - v[i])
+        dp += (u[i] + v[i]) * (u[i] + v[i])
+    return 2.0 * atan2(sqrt(dm), sqrt(dp))
 
 
 cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
@@ -204,6 +215,42 @@ cdef inline size_t qr_scratch_size(Py_ssize_t n_cols, Py_ssize_t dim) noexcept n
     return ((n_cols + dim) * dim + n_cols + 1) * sizeof(double)
 
 
+cdef int solve_rows(const double* A, const double* b, const int* rows, const int* pick,
+                    Py_ssize_t d, double* x, double* M) noexcept nogil:
+    # Solve A[rows[pick[k]]] x = b[rows[pick[k]]], k < d, by LU with partial pivoting; M is d*(d+1)
+    # scratch. Returns -1 if a pivot vanishes.
+    cdef Py_ssize_t i, j, k, piv, n1 = d + 1
+    cdef double best, f, t
+    for i in range(d):
+        for j in range(d):
+            M[i * n1 + j] = A[rows[pick[i]] * d + j]
+        M[i * n1 + d] = b[rows[pick[i]]]
+    for k in range(d):
+        piv = k
+        best = fabs(M[k * n1 + k])
+        for i in range(k + 1, d):
+            if fabs(M[i * n1 + k]) > best:
+                best = fabs(M[i * n1 + k])
+                piv = i
+        if best == 0.0:
+            return -1
+        if piv != k:
+            for j in range(n1):
+                t = M[k * n1 + j]
+                M[k * n1 + j] = M[piv * n1 + j]
+                M[piv * n1 + j] = t
+        for i in range(k + 1, d):
+            f = M[i * n1 + k] / M[k * n1 + k]
+            for j in range(k, n1):
+                M[i * n1 + j] -= f * M[k * n1 + j]
+    for i in range(d - 1, -1, -1):
+        t = M[i * n1 + d]
+        for j in range(i + 1, d):
+            t -= M[i * n1 + j] * x[j]
+        x[i] = t / M[i * n1 + i]
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # double description
 
@@ -222,6 +269,7 @@ cdef struct DD:
     int* rowbuf                   # (n_rows,) scratch
     double* mat                   # (D * D,) scratch
     Py_ssize_t n_exact
+    Py_ssize_t n_created          # rays the last dd_add_row appended (at the end)
     int status
     # zero sets index rows by the order in which they were added, so that the few rows a
     # cell really uses (ReLU cells: tens of hundreds) fill the first words; Wa words are live
@@ -397,6 +445,7 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
             dd.orient[o] = dd.orient[r]
         o += 1
     dd.n = o
+    dd.n_created = n_new - n_old
     return STATUS_OK
 
 
@@ -408,8 +457,14 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
     cdef char* done = <char*>calloc(mr + 1, sizeof(char))
     cdef word_t* zset = <word_t*>malloc(W * sizeof(word_t))
     cdef double* hint = <double*>malloc(D * sizeof(double))
-    cdef double cond, s, vmax, bestv
-    cdef bint certain
+    cdef double cond, s, bestv
+    cdef double* vmax = NULL
+    cdef char* unsure = NULL
+    cdef int* fresh = NULL            # step at which a row's score was last refreshed
+    cdef int step = 1
+    cdef Py_ssize_t n_degenerate
+    cdef bint lowest_first
+    cdef Py_ssize_t first = 0
     cdef int rc = STATUS_OK
     if picked == NULL or cols == NULL or done == NULL or zset == NULL or hint == NULL:
         rc = STATUS_MEMORY
@@ -441,31 +496,72 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
                 break
             done[picked[k]] = 1
         dd.n = D
+    if rc == STATUS_OK:
+        vmax = <double*>malloc((mr + 1) * sizeof(double))
+        unsure = <char*>calloc(mr + 1, sizeof(char))
+        fresh = <int*>calloc(mr + 1, sizeof(int))
+        if vmax == NULL or unsure == NULL or fresh == NULL:
+            rc = STATUS_MEMORY
+        else:
+            for j in range(mr + 1):
+                vmax[j] = -INFINITY
+            first = 0
     while rc == STATUS_OK:
-        # the row the rays violate most; rows every ray satisfies strictly stay redundant forever
-        best = -1
-        bestv = -INFINITY
+        # Score the rows against the rays created since the last step: vmax is the largest
+        # violation by any ray so far (a stale but cheap ordering key), unsure marks rows that
+        # some ray does not satisfy strictly. A row every ray so far satisfies strictly is
+        # redundant for good, since later rays are positive combinations of these.
         for j in range(mr + 1):
             if done[j]:
                 continue
-            vmax = -INFINITY
-            certain = True
-            for r in range(dd.n):
+            for r in range(first, dd.n):
                 s = dot(&dd.Hn[j * D], &dd.x[r * D], D)
-                if s > vmax:
-                    vmax = s
+                if s > vmax[j]:
+                    vmax[j] = s
                 if s >= -dd.tol[r]:
-                    certain = False
-            if certain:
-                done[j] = 2
-                continue
-            if vmax > bestv:
-                bestv = vmax
-                best = j
+                    unsure[j] = 1
+        # Lazy greedy: take the row with the largest score, refresh its score against the
+        # current rays only (removed rays may have inflated it), and keep it if it still leads.
+        # Max cutoff shrinks cells with many redundant rows fastest (ReLU cells), but on
+        # degenerate input (many rays on more than d rows: cross polytopes, concurrent
+        # hyperplanes) it lets the intermediate cone explode; there the lowest row first, as
+        # cdd's lexmin, stays small.
+        n_degenerate = 0
+        for r in range(dd.n):
+            if popcount(&dd.z[r * dd.W], dd.Wa) > d:
+                n_degenerate += 1
+        lowest_first = 4 * n_degenerate > dd.n
+        while True:
+            best = -1
+            bestv = -INFINITY
+            for j in range(mr + 1):
+                if done[j]:
+                    continue
+                if not unsure[j]:
+                    done[j] = 2
+                elif vmax[j] > bestv:
+                    bestv = vmax[j]
+                    best = j
+                    if lowest_first:
+                        break
+            if best < 0 or fresh[best] == step:
+                break
+            fresh[best] = step
+            vmax[best] = -INFINITY
+            unsure[best] = 0
+            for r in range(dd.n):
+                s = dot(&dd.Hn[best * D], &dd.x[r * D], D)
+                if s > vmax[best]:
+                    vmax[best] = s
+                if s >= -dd.tol[r]:
+                    unsure[best] = 1
         if best < 0:
             break
+        step += 1
         rc = dd_add_row(dd, best)
         done[best] = 1
+        first = dd.n - dd.n_created
+    free(vmax); free(unsure); free(fresh)
     free(picked); free(cols); free(done); free(zset); free(hint)
     return rc
 
@@ -563,6 +659,34 @@ cdef inline size_t face_facets_scratch_size(Faces* f, Py_ssize_t n_fv) noexcept 
         + round8((f.nf + 1) * sizeof(int)) + round8((f.Wf + 1) * sizeof(word_t))
 
 
+cdef Py_ssize_t simplex_facets(Faces* f, const word_t* closure, const int* fv, Py_ssize_t n_fv,
+                               int* facet_of, word_t* closures, word_t* members) noexcept nogil:
+    # The facets of a face with n_fv = k + 1 vertices (a simplex): drop one vertex each. Every
+    # face of a simplex face is a face of the polytope, so no candidate search is needed.
+    cdef Py_ssize_t Wl = (n_fv + 63) // 64, Wf = f.Wf, s, i, k, c
+    for s in range(n_fv):
+        memset(&members[s * Wl], 0, Wl * sizeof(word_t))
+        for k in range(Wf):
+            closures[s * Wf + k] = ~(<word_t>0)
+        for i in range(n_fv):
+            if i != s:
+                bit_set(&members[s * Wl], i)
+                for k in range(Wf):
+                    closures[s * Wf + k] &= f.inc[fv[i] * Wf + k]
+        # a facet through the sub-face but not through the face cuts it out
+        facet_of[s] = -1
+        for k in range(Wf):
+            if closures[s * Wf + k] & ~closure[k]:
+                c = 0
+                while not ((closures[s * Wf + k] & ~closure[k]) >> c) & 1:
+                    c += 1
+                facet_of[s] = <int>(64 * k + c)
+                break
+        if facet_of[s] < 0:
+            return -1
+    return n_fv
+
+
 cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_ssize_t n_fv,
                             int* facet_of, word_t* closures, word_t* members,
                             char* scratch) noexcept nogil:
@@ -639,6 +763,14 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
         vol[0] = 1.0
         memcpy(cen, v, d * sizeof(double))
         return 0
+    if k == 1:
+        # an edge: its length straight from the two vertices, with no cancellation
+        vol[0] = 0.0
+        for i in range(d):
+            vol[0] += (f.verts[fv[1] * d + i] - v[i]) ** 2
+            cen[i] = 0.5 * (f.verts[fv[1] * d + i] + v[i])
+        vol[0] = sqrt(vol[0])
+        return 0 if n_fv == 2 else -1
     slot = memo_find(f, closure)
     if f.filled[slot]:
         vol[0] = f.vol[slot]
@@ -661,8 +793,11 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
     members = <word_t*>(buf + sz_q + sz_c + sz_cl)
     facet_of = <int*>(buf + sz_q + sz_c + sz_cl + sz_m)
     child = <int*>(buf + sz_q + sz_c + sz_cl + sz_m + sz_f)
-    n_sub = face_facets(f, closure, fv, n_fv, facet_of, closures, members,
-                        buf + sz_q + sz_c + sz_cl + sz_m + sz_f + sz_ch)
+    if n_fv == k + 1:
+        n_sub = simplex_facets(f, closure, fv, n_fv, facet_of, closures, members)
+    else:
+        n_sub = face_facets(f, closure, fv, n_fv, facet_of, closures, members,
+                            buf + sz_q + sz_c + sz_cl + sz_m + sz_f + sz_ch)
     if rc == 0:
         vol[0] = 0.0
         for i in range(d):
@@ -671,9 +806,21 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
         for s in range(n_sub):
             if bit_get(&members[s * Wl], 0):
                 continue
+            # The sub-face's normal space adds n_c minus its part in ours, for any facet c
+            # through the sub-face but not the face; that unit vector is also the sub-face's
+            # outward normal inside this face, so it gives the height. Take the c with the
+            # largest remainder: nearly parallel facets would lose digits to cancellation.
+            nu = -1.0
             c = facet_of[s]
-            # the sub-face's normal space adds n_c minus its part in ours; that unit vector is
-            # also the sub-face's outward normal inside this face, so it gives the height
+            for i in range(f.nf):
+                if not bit_get(&closures[s * Wf], i) or bit_get(closure, i):
+                    continue
+                memcpy(&Qc[nq * d], &f.normals[i * d], d * sizeof(double))
+                project_out(Q, nq, &Qc[nq * d], d)
+                h = dot(&Qc[nq * d], &Qc[nq * d], d)
+                if h > nu:
+                    nu = h
+                    c = i
             memcpy(&Qc[nq * d], &f.normals[c * d], d * sizeof(double))
             project_out(Q, nq, &Qc[nq * d], d)
             nu = sqrt(dot(&Qc[nq * d], &Qc[nq * d], d))
@@ -800,7 +947,7 @@ cdef void polytope_free(PolytopeResult* res) noexcept nogil:
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
                           PolytopeResult* res) noexcept nogil:
     cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv, Wf, n_inc
-    cdef double nrm, anrm, val, cosang
+    cdef double nrm, anrm, val
     cdef DD dd
     cdef Faces fc
     cdef int* rows = NULL          # input row of each usable row
@@ -951,9 +1098,12 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
         for i in range(nv):
+            # polish: solve the d rows that define the vertex directly in x-space, by LU on the
+            # input rows; more accurate than dividing the unit homogeneous ray by its t
             r = vray[i]
-            for k in range(d):
-                V[i * d + k] = dd.x[r * D + k] / dd.x[r * D + d]
+            if solve_rows(A, b, rows, &dd.basis[r * d], d, &V[i * d], dd.mat) != 0:
+                for k in range(d):
+                    V[i * d + k] = dd.x[r * D + k] / dd.x[r * D + d]
         lex_argsort(V, nv, d, order, tmp)
         n_inc = 0
         for i in range(nv):
@@ -1061,10 +1211,9 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             if face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm) != 0:
                 res.status = STATUS_MEMORY
                 break
-            cosang = dot(&res.facet_normals[res.ridges[2 * i] * d],
-                         &res.facet_normals[res.ridges[2 * i + 1] * d], d)
-            cosang = 1.0 if cosang > 1.0 else (-1.0 if cosang < -1.0 else cosang)
-            res.dihedral_angles[i] = M_PI - acos(cosang)
+            res.dihedral_angles[i] = M_PI - angle_between(
+                &res.facet_normals[res.ridges[2 * i] * d],
+                &res.facet_normals[res.ridges[2 * i + 1] * d], d)
     if res.status != STATUS_OK:
         polytope_free(res)
         res.n_vertices = 0

@@ -399,13 +399,14 @@ def _unit_normal(row, zero):
 def _dihedral_angle(row_a, row_b, zero):
     """Return the interior dihedral angle between two facets with outward normals.
 
-    The cosine of the normals' angle is formed from its exact square so the only
-    roundings are one conversion and one square root.
+    The angle between the normals is ``atan2(|a x b|, a . b)`` with
+    ``|a x b|^2 = |a|^2 |b|^2 - (a . b)^2`` formed exactly, so nearly parallel
+    facets keep their tiny angle (an arccos of the rounded cosine would not).
     """
     dot = _dot(row_a, row_b, zero)
-    cos_squared = dot * dot / (_dot(row_a, row_a, zero) * _dot(row_b, row_b, zero))
-    cosine = math.copysign(math.sqrt(float(cos_squared)), float(dot))
-    return math.pi - math.acos(min(1.0, max(-1.0, cosine)))
+    cross_squared = _dot(row_a, row_a, zero) * _dot(row_b, row_b, zero) - dot * dot
+    between = math.atan2(math.sqrt(float(cross_squared)), float(dot))
+    return math.pi - between
 
 
 # ---------------------------------------------------------------------------
