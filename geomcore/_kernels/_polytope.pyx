@@ -21,7 +21,7 @@
 #    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
 #    contain them), which is exact for non-simple polytopes and costs one visit per face.
 
-from libc.math cimport sqrt, fabs, atan2, INFINITY, M_PI
+from libc.math cimport sqrt, fabs, atan2, fma, INFINITY, M_PI
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memset
 
@@ -215,39 +215,84 @@ cdef inline size_t qr_scratch_size(Py_ssize_t n_cols, Py_ssize_t dim) noexcept n
     return ((n_cols + dim) * dim + n_cols + 1) * sizeof(double)
 
 
-cdef int solve_rows(const double* A, const double* b, const int* rows, const int* pick,
-                    Py_ssize_t d, double* x, double* M) noexcept nogil:
-    # Solve A[rows[pick[k]]] x = b[rows[pick[k]]], k < d, by LU with partial pivoting; M is d*(d+1)
-    # scratch. Returns -1 if a pivot vanishes.
-    cdef Py_ssize_t i, j, k, piv, n1 = d + 1
-    cdef double best, f, t
+cdef inline double dot2(const double* a, const double* x, Py_ssize_t n, double c) noexcept nogil:
+    # c + a . x in twice the working precision (Ogita, Rump and Oishi's Dot2 with fma), rounded
+    # once at the end: the residual of a nearly solved system without cancellation.
+    cdef double s = c, err = 0.0, p, q, t, z
+    cdef Py_ssize_t i
+    for i in range(n):
+        p = a[i] * x[i]
+        q = fma(a[i], x[i], -p)
+        t = s + p
+        z = t - s
+        err += ((s - (t - z)) + (p - z)) + q
+        s = t
+    return s + err
+
+
+cdef void lu_solve(const double* LU, const int* perm, Py_ssize_t d, const double* rhs,
+                   double* out) noexcept nogil:
+    # Solve with the factors of lu_factor: out = U^-1 L^-1 P rhs.
+    cdef Py_ssize_t i, j
+    cdef double t
     for i in range(d):
+        t = rhs[perm[i]]
+        for j in range(i):
+            t -= LU[i * d + j] * out[j]
+        out[i] = t
+    for i in range(d - 1, -1, -1):
+        t = out[i]
+        for j in range(i + 1, d):
+            t -= LU[i * d + j] * out[j]
+        out[i] = t / LU[i * d + i]
+
+
+cdef int solve_rows(const double* A, const double* b, const int* rows, const int* pick,
+                    Py_ssize_t d, double* x, double* work, int* perm) noexcept nogil:
+    # Solve A[rows[pick[k]]] x = b[rows[pick[k]]], k < d, by LU with partial pivoting and two
+    # steps of refinement with a twice-precise residual, so vertices of integer or dyadic data
+    # come out (nearly) correctly rounded. work holds d * d + 3 d doubles, perm d ints.
+    # Returns -1 if a pivot vanishes.
+    cdef Py_ssize_t i, j, k, piv, it
+    cdef double best, f, t
+    cdef double* LU = work
+    cdef double* rhs = work + d * d
+    cdef double* dx = rhs + d
+    cdef int ti
+    for i in range(d):
+        perm[i] = <int>i
+        rhs[i] = b[rows[pick[i]]]
         for j in range(d):
-            M[i * n1 + j] = A[rows[pick[i]] * d + j]
-        M[i * n1 + d] = b[rows[pick[i]]]
+            LU[i * d + j] = A[rows[pick[i]] * d + j]
     for k in range(d):
         piv = k
-        best = fabs(M[k * n1 + k])
+        best = fabs(LU[k * d + k])
         for i in range(k + 1, d):
-            if fabs(M[i * n1 + k]) > best:
-                best = fabs(M[i * n1 + k])
+            if fabs(LU[i * d + k]) > best:
+                best = fabs(LU[i * d + k])
                 piv = i
         if best == 0.0:
             return -1
         if piv != k:
-            for j in range(n1):
-                t = M[k * n1 + j]
-                M[k * n1 + j] = M[piv * n1 + j]
-                M[piv * n1 + j] = t
+            for j in range(d):
+                t = LU[k * d + j]
+                LU[k * d + j] = LU[piv * d + j]
+                LU[piv * d + j] = t
+            ti = perm[k]
+            perm[k] = perm[piv]
+            perm[piv] = ti
         for i in range(k + 1, d):
-            f = M[i * n1 + k] / M[k * n1 + k]
-            for j in range(k, n1):
-                M[i * n1 + j] -= f * M[k * n1 + j]
-    for i in range(d - 1, -1, -1):
-        t = M[i * n1 + d]
-        for j in range(i + 1, d):
-            t -= M[i * n1 + j] * x[j]
-        x[i] = t / M[i * n1 + i]
+            f = LU[i * d + k] / LU[k * d + k]
+            LU[i * d + k] = f
+            for j in range(k + 1, d):
+                LU[i * d + j] -= f * LU[k * d + j]
+    lu_solve(LU, perm, d, rhs, x)
+    for it in range(2):
+        for i in range(d):
+            rhs[i] = -dot2(&A[rows[pick[i]] * d], x, d, -b[rows[pick[i]]])
+        lu_solve(LU, perm, d, rhs, dx)
+        for i in range(d):
+            x[i] += dx[i]
     return 0
 
 
@@ -1016,7 +1061,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         dd.n_rows = mr + 1
         dd.W = (mr + 1 + 63) // 64
         dd.rowbuf = <int*>malloc((mr + 1) * sizeof(int))
-        dd.mat = <double*>malloc(D * D * sizeof(double))
+        dd.mat = <double*>malloc((D * D + 3 * D) * sizeof(double))
         dd.slot_row = <int*>malloc((mr + 1) * sizeof(int))
         dd.row_slot = <int*>malloc((mr + 1) * sizeof(int))
         dd.qr = <double*>malloc(qr_scratch_size(mr + 1, D))
@@ -1101,9 +1146,11 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             # polish: solve the d rows that define the vertex directly in x-space, by LU on the
             # input rows; more accurate than dividing the unit homogeneous ray by its t
             r = vray[i]
-            if solve_rows(A, b, rows, &dd.basis[r * d], d, &V[i * d], dd.mat) != 0:
+            if solve_rows(A, b, rows, &dd.basis[r * d], d, &V[i * d], dd.mat, dd.rowbuf) != 0:
                 for k in range(d):
                     V[i * d + k] = dd.x[r * D + k] / dd.x[r * D + d]
+            for k in range(d):
+                V[i * d + k] += 0.0      # -0.0 becomes 0.0
         lex_argsort(V, nv, d, order, tmp)
         n_inc = 0
         for i in range(nv):
@@ -1338,3 +1385,15 @@ def polytope_batch(A, b, offsets):
         for i in range(n):
             polytope_free(&res[i])
         free(res)
+
+
+def type_sizes():
+    """Byte sizes of the C types in _types.pxd, for the test against numpy's dtypes."""
+    return {"float64_t": sizeof(float64_t), "index_t": sizeof(index_t), "word_t": sizeof(word_t)}
+
+
+def _debug_lex_argsort(X):
+    cdef double[:, ::1] x = X
+    cdef int[::1] idx = np.empty(x.shape[0], np.intc), tmp = np.empty(x.shape[0], np.intc)
+    lex_argsort(&x[0, 0], x.shape[0], x.shape[1], &idx[0], &tmp[0])
+    return np.asarray(idx)
