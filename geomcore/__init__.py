@@ -12,14 +12,35 @@ from geomcore.errors import (
     PrecisionError,
     UnboundedError,
 )
+from geomcore import convert
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"
+
+
+def get_include():
+    """Directory to put on Cython's include path to ``cimport geomcore._kernels...``.
+
+    Examples
+    --------
+    In a ``setup.py`` that builds an extension on top of geomcore's kernels::
+
+        cythonize(ext, include_path=[geomcore.get_include()])
+
+    and in the ``.pyx``::
+
+        from geomcore._kernels._polytope cimport PolytopeResult, polytope_compute, polytope_free
+    """
+    import os
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
     "Polytope",
     "PolytopeBatch",
     "polytopes",
+    "get_include",
+    "convert",
     "GeomcoreError",
     "InvalidInputError",
     "DegenerateInputError",

@@ -464,3 +464,15 @@ def test_polytope_all_sign_pattern_cells_tile_the_box(d):
         sides = np.sign(normals @ H[j])
         areas = batch.facet_areas[on_j]
         assert areas[sides > 0].sum() == pytest.approx(areas[sides < 0].sum(), rel=1e-12)
+
+
+def test_polytope_non_simple_pyramid_in_10d():
+    from geomcore.__main__ import example_polytope
+
+    A, b, _, volume = example_polytope("pyramid", 10)
+    p = Polytope(A, b)
+    assert p.volume == pytest.approx(volume, rel=1e-12)        # 2^9 / 10
+    assert p.n_vertices == 2**9 + 1
+    apex = int(np.argmax(p.vertices[:, -1]))
+    assert p.incidence[[apex]].sum() == 18                      # the apex is on 18 facets
+    np.testing.assert_allclose(p.centroid[-1], 1 / 11, rtol=1e-12)

@@ -1391,9 +1391,3 @@ def type_sizes():
     """Byte sizes of the C types in _types.pxd, for the test against numpy's dtypes."""
     return {"float64_t": sizeof(float64_t), "index_t": sizeof(index_t), "word_t": sizeof(word_t)}
 
-
-def _debug_lex_argsort(X):
-    cdef double[:, ::1] x = X
-    cdef int[::1] idx = np.empty(x.shape[0], np.intc), tmp = np.empty(x.shape[0], np.intc)
-    lex_argsort(&x[0, 0], x.shape[0], x.shape[1], &idx[0], &tmp[0])
-    return np.asarray(idx)
