@@ -29,6 +29,8 @@ def test_demo_rejects_bad_ndim(capsys):
     assert "--ndim must be at least" in capsys.readouterr().err
 
 
-def test_python_dash_m_runs():
-    out = subprocess.run([sys.executable, "-m", "geomcore", "demo"], capture_output=True, text=True)
+def test_python_dash_m_runs(tmp_path):
+    # run away from a source checkout so the installed package is the one imported
+    out = subprocess.run([sys.executable, "-m", "geomcore", "demo"], capture_output=True,
+                         text=True, cwd=tmp_path)
     assert out.returncode == 0 and "square pyramid" in out.stdout

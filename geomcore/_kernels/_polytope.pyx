@@ -655,7 +655,13 @@ cdef int memo_grow(Faces* f) noexcept nogil:
     cdef char* old_filled = f.filled
     cdef double* old_vol = f.vol
     cdef double* old_cen = f.cen
-    f.cap = old_cap * 2 if old_cap > 0 else 256
+    if old_cap > 0:
+        f.cap = old_cap * 2
+    else:
+        # a first guess from the polytope's size, so small cells clear a small table
+        f.cap = 16
+        while f.cap < 2 * (f.nv + f.nf):
+            f.cap *= 2
     f.keys = <word_t*>malloc(f.cap * f.Wf * sizeof(word_t))
     f.filled = <char*>calloc(f.cap, sizeof(char))
     f.vol = <double*>malloc(f.cap * sizeof(double))

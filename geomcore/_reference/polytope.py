@@ -12,7 +12,8 @@ face-lattice recursion):
   determinants.
 
 All arithmetic runs in an exact field given by ``number``
-(:class:`fractions.Fraction` by default, :class:`flint.fmpq` also works) and
+(:class:`fractions.Fraction` by default; :class:`gmpy2.mpq`, which the
+exact mode uses, and :class:`flint.fmpq` also work) and
 only uses ``+ - * /``, comparisons and :func:`_to_number`; floats appear only
 when the results are written out.
 """
