@@ -39,11 +39,21 @@ def _exact_number():
     return gmpy2.mpq
 
 
-def _compute(A, b, offsets, exact):
+_MEASURES = ("volume", "centroid", "facet_areas", "facet_centroids", "ridge_volumes")
+
+
+def _compute(A, b, offsets, exact, measures=True):
     As, bs = scaled_rows(A, b)
     if exact:
-        return _reference_polytope.polytope_batch(As, bs, offsets, number=_exact_number())
-    return IMPLEMENTATIONS[_implementation](As, bs, offsets)
+        raw = _reference_polytope.polytope_batch(As, bs, offsets, number=_exact_number())
+    elif _implementation == "kernel":
+        raw = _polytope.polytope_batch(As, bs, offsets, measures=measures)
+    else:
+        raw = IMPLEMENTATIONS[_implementation](As, bs, offsets)
+    if not measures:
+        for key in _MEASURES:
+            raw[key] = np.full_like(raw[key], np.nan)
+    return raw
 
 
 def _status_error(status, which, ndim):
@@ -97,6 +107,11 @@ class Polytope:
         vertex search: slow, for small cases (about ``C(m, ndim) <= 10**4``). Then
         ``exact_vertices`` and ``exact_volume`` hold the rationals. Default False, where the
         combinatorics are still exact and the measures are floating point.
+    measures : bool, optional
+        Default True. False computes the combinatorics only (vertices, facets, incidence,
+        ridges, normals, dihedral angles) and leaves volume, centroids, facet areas and ridge
+        volumes NaN: it skips the face lattice, which dominates for polytopes with thousands
+        of vertices.
 
     Attributes
     ----------
@@ -166,9 +181,9 @@ class Polytope:
     4
     """
 
-    def __init__(self, A, b, *, exact=False):
+    def __init__(self, A, b, *, exact=False, measures=True):
         A, b = as_halfspaces(A, b)
-        raw = _compute(A, b, np.array([0, A.shape[0]], dtype=np.int64), exact)
+        raw = _compute(A, b, np.array([0, A.shape[0]], dtype=np.int64), exact, measures)
         if raw["status"][0] != OK:
             raise _status_error(int(raw["status"][0]), None, A.shape[1])
         self._fill(raw, 0, A, b, 0)
@@ -314,7 +329,7 @@ class PolytopeBatch:
         return f"PolytopeBatch(n_polytopes={self.n_polytopes}, ndim={self.ndim})"
 
 
-def polytopes(A, b, offsets, *, exact=False, errors="raise"):
+def polytopes(A, b, offsets, *, exact=False, measures=True, errors="raise"):
     """Compute many H-polytopes in one kernel call, without Python work per polytope.
 
     Parameters
@@ -325,7 +340,7 @@ def polytopes(A, b, offsets, *, exact=False, errors="raise"):
     offsets : array_like of int, shape (n + 1,)
         Rows ``offsets[i]:offsets[i+1]`` are polytope ``i``; ``offsets[0] == 0``,
         ``offsets[-1] == M``.
-    exact : bool, optional
+    exact, measures : bool, optional
         As for :class:`Polytope`.
     errors : {"raise", "ignore"}, optional
         With "raise" (default) the first invalid polytope raises its error, naming its index;
@@ -348,7 +363,7 @@ def polytopes(A, b, offsets, *, exact=False, errors="raise"):
         raise InvalidInputError(f'errors must be "raise" or "ignore"; got {errors!r}')
     A, b = as_halfspaces(A, b)
     offsets = as_offsets(offsets, A.shape[0])
-    raw = _compute(A, b, offsets, exact)
+    raw = _compute(A, b, offsets, exact, measures)
     if "n_exact_calls" not in raw:
         raw["n_exact_calls"] = np.zeros(offsets.size - 1, dtype=np.int64)
     bad = np.flatnonzero(raw["status"] != OK)

@@ -476,3 +476,14 @@ def test_polytope_non_simple_pyramid_in_10d():
     apex = int(np.argmax(p.vertices[:, -1]))
     assert p.incidence[[apex]].sum() == 18                      # the apex is on 18 facets
     np.testing.assert_allclose(p.centroid[-1], 1 / 11, rtol=1e-12)
+
+
+def test_polytope_measures_false_keeps_combinatorics(impl, rng):
+    A, b = random_polytope(rng, 9, 3)
+    full, comb = Polytope(A, b), Polytope(A, b, measures=False)
+    np.testing.assert_array_equal(comb.vertices, full.vertices)
+    assert comb.facet_index.tolist() == full.facet_index.tolist()
+    assert comb.ridges.tolist() == full.ridges.tolist()
+    np.testing.assert_array_equal(comb.dihedral_angles, full.dihedral_angles)
+    assert np.isnan(comb.volume) and np.isnan(comb.facet_areas).all()
+    assert np.isnan(comb.ridge_volumes).all() and np.isnan(comb.centroid).all()

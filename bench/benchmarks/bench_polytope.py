@@ -290,10 +290,9 @@ class PolytopeVertexSuite(_RandomPolytopeCase):
     """Vertex enumeration of the ``PolytopeSuite`` polytopes.
 
     * ``time_vertex_enumeration``: vertices and vertex/facet incidence.
-      geomcore: ``Polytope(A, b)`` then ``.vertices`` and ``.incidence``;
-      the constructor computes all the geometry, so this is an upper bound
-      for geomcore.  scipy: LP + HalfspaceIntersection.  cdd: double
-      description only (no ConvexHull).
+      geomcore: ``Polytope(A, b, measures=False)`` (vertices, facets,
+      incidence and ridges, no volumes).  scipy: LP + HalfspaceIntersection.
+      cdd: double description only (no ConvexHull).
     * ``track_n_vertices``: number of vertices each method finds, a
       cross-check between methods (all should agree).
     """
@@ -305,7 +304,7 @@ class PolytopeVertexSuite(_RandomPolytopeCase):
         if method == "geomcore":
             import geomcore
 
-            p = geomcore.Polytope(A, b)
+            p = geomcore.Polytope(A, b, measures=False)
             p.vertices, p.incidence
         else:
             peer_vertices(method, A, b)
@@ -315,7 +314,7 @@ class PolytopeVertexSuite(_RandomPolytopeCase):
         if method == "geomcore":
             import geomcore
 
-            return len(geomcore.Polytope(A, b).vertices)
+            return len(geomcore.Polytope(A, b, measures=False).vertices)
         return len(peer_vertices(method, A, b)[0])
 
     track_n_vertices.unit = "vertices"
@@ -378,14 +377,15 @@ class ReLUCellSuite(_ReLUCellCase):
 class ReLUCellVertexSuite(_ReLUCellCase):
     """Vertex enumeration of the ``ReLUCellSuite`` cells.
 
-    * ``time_vertex_enumeration``: geomcore ``Polytope(A, b)`` with
-      ``.vertices`` and ``.incidence`` (the constructor computes all the
-      geometry); scipy: Chebyshev LP + HalfspaceIntersection; cdd: double
-      description with its default row order, no redundancy removal first.
+    * ``time_vertex_enumeration``: geomcore ``Polytope(A, b, measures=False)``
+      (vertices, facets, incidence and ridges, no volumes); scipy: Chebyshev
+      LP + HalfspaceIntersection; cdd: double description with its default
+      row order, no redundancy removal first.
     * ``track_n_vertices``: vertex count per method (cross-check).
 
-    Goal: at d = 8, m = 500 geomcore (full geometry) at least as fast as
-    scipy's LP + HalfspaceIntersection (vertices only).
+    Goal: at d = 8, m = 500 geomcore at least as fast as scipy's LP +
+    HalfspaceIntersection (vertices only); ``ReLUCellSuite`` times the full
+    geometry.
 
     Sampling rule: cdd needs ~55 s at m = 500, d = 8 (5700 vertices, 516
     rows), so that combination is single-shot (see :func:`_sampling`).
@@ -402,7 +402,7 @@ class ReLUCellVertexSuite(_ReLUCellCase):
         if method == "geomcore":
             import geomcore
 
-            p = geomcore.Polytope(A, b)
+            p = geomcore.Polytope(A, b, measures=False)
             p.vertices, p.incidence
         else:
             peer_vertices(method, A, b)
@@ -412,7 +412,7 @@ class ReLUCellVertexSuite(_ReLUCellCase):
         if method == "geomcore":
             import geomcore
 
-            return len(geomcore.Polytope(A, b).vertices)
+            return len(geomcore.Polytope(A, b, measures=False).vertices)
         return len(peer_vertices(method, A, b)[0])
 
     track_n_vertices.unit = "vertices"

@@ -5,7 +5,8 @@
 # polytope_compute(A, b, m, d, &res) reads the row-major m-by-d matrix A and the m offsets b of
 # the halfspaces A x <= b (finite doubles), fills res and returns res.status. On STATUS_OK every
 # pointer in res is owned by res and released by polytope_free(&res); on any other status they
-# are NULL. Sign decisions are exact (see geomcore/_kernels/_polytope.pyx).
+# are NULL. Sign decisions are exact (see geomcore/_kernels/_polytope.pyx). With measures=False
+# (default True) the face lattice is skipped and every measure is NaN.
 
 from geomcore._kernels._types cimport float64_t, index_t
 
@@ -40,5 +41,5 @@ cdef struct PolytopeResult:
     Py_ssize_t n_exact_calls     # sign decisions settled in exact arithmetic
 
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
-                          PolytopeResult* res) noexcept nogil
+                          PolytopeResult* res, bint measures=*) noexcept nogil
 cdef void polytope_free(PolytopeResult* res) noexcept nogil

@@ -21,7 +21,7 @@
 #    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
 #    contain them), which is exact for non-simple polytopes and costs one visit per face.
 
-from libc.math cimport sqrt, fabs, atan2, fma, INFINITY, M_PI
+from libc.math cimport sqrt, fabs, atan2, fma, INFINITY, NAN, M_PI
 from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.string cimport memcpy, memset
 
@@ -418,15 +418,133 @@ cdef int dd_sign(DD* dd, Py_ssize_t ray, Py_ssize_t row, double s) noexcept nogi
     return sg * dd.orient[ray]
 
 
+cdef int dd_emit(DD* dd, Py_ssize_t p, Py_ssize_t q, word_t* common, Py_ssize_t sj,
+                 Py_ssize_t* n_new) noexcept nogil:
+    # Append the ray where the edge from p (violating) to q (feasible) crosses the new row.
+    cdef Py_ssize_t k, D = dd.D
+    if dd_reserve(dd, n_new[0] + 1) != 0:
+        return STATUS_MEMORY
+    for k in range(dd.Wa, dd.W):
+        common[k] = 0
+    for k in range(D):
+        dd.hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
+    bit_set(common, sj)
+    if dd_make_ray(dd, n_new[0], common, dd.hint) != 0:
+        return STATUS_MEMORY
+    n_new[0] += 1
+    return STATUS_OK
+
+
+cdef int dd_try_pair(DD* dd, Py_ssize_t p, Py_ssize_t q, Py_ssize_t sj,
+                     Py_ssize_t* n_new) noexcept nogil:
+    # Emit the new ray of p and q if they are adjacent (the combinatorial test).
+    cdef Py_ssize_t W = dd.W, Wa = dd.Wa, k, o, n_old = dd.n
+    cdef word_t* common = dd.common
+    cdef int nc
+    cdef bint adjacent
+    for k in range(Wa):
+        common[k] = dd.z[p * W + k] & dd.z[q * W + k]
+    nc = popcount(common, Wa)
+    if nc < dd.d - 1:
+        return STATUS_OK
+    # A simple ray (exactly d zero rows, which then are independent) shares a (d-1)-row common
+    # set only along an edge, whose two ends are p and q: adjacent with no search.
+    adjacent = nc == dd.d - 1 and (dd.zcount[p] == dd.d or dd.zcount[q] == dd.d)
+    if not adjacent:
+        adjacent = True
+        for o in range(n_old):
+            if o != p and o != q and dd.zcount[o] >= nc and is_subset(common, &dd.z[o * W], Wa):
+                adjacent = False
+                break
+    if not adjacent:
+        return STATUS_OK
+    return dd_emit(dd, p, q, common, sj, n_new)
+
+
+cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_neg,
+                     Py_ssize_t* n_new) noexcept nogil:
+    # The rays on the new row: one per edge of the cone from a violating ray p to a feasible ray
+    # q. Edges between simple rays are found through a hash table of the feasible simple rays'
+    # (d-1)-row subsets, so generic cells cost O(n d) per row instead of O(n_pos n_neg); pairs
+    # with a degenerate ray go through the combinatorial test.
+    cdef Py_ssize_t W = dd.W, Wa = dd.Wa, d = dd.d, n_old = dd.n
+    cdef Py_ssize_t p, q, k, b, cap = 16, n_keys = 0, n_deg = 0, slot
+    cdef word_t* keys = NULL
+    cdef int* owner = NULL
+    cdef int* degenerate = NULL
+    cdef word_t* key = dd.common
+    cdef int rc = STATUS_OK
+    cdef size_t h
+    for q in range(n_old):
+        if dd.cls[q] < 0 and dd.zcount[q] == d:
+            n_keys += d
+    while cap < 2 * n_keys + 2:
+        cap *= 2
+    keys = <word_t*>malloc(cap * Wa * sizeof(word_t))
+    owner = <int*>malloc(cap * sizeof(int))
+    degenerate = <int*>malloc((n_neg + 1) * sizeof(int))
+    if keys == NULL or owner == NULL or degenerate == NULL:
+        free(keys); free(owner); free(degenerate)
+        return STATUS_MEMORY
+    for slot in range(cap):
+        owner[slot] = -1
+    for q in range(n_old):
+        if dd.cls[q] >= 0:
+            continue
+        if dd.zcount[q] != d:
+            degenerate[n_deg] = <int>q
+            n_deg += 1
+            continue
+        for b in range(Wa * 64):
+            if not bit_get(&dd.z[q * W], b):
+                continue
+            memcpy(key, &dd.z[q * W], Wa * sizeof(word_t))
+            key[b >> 6] &= ~((<word_t>1) << (b & 63))
+            h = hash_words(key, Wa) & <size_t>(cap - 1)
+            while owner[h] >= 0:
+                h = (h + 1) & <size_t>(cap - 1)
+            owner[h] = <int>q
+            memcpy(&keys[h * Wa], key, Wa * sizeof(word_t))
+    for p in range(n_old):
+        if rc != STATUS_OK:
+            break
+        if dd.cls[p] <= 0:
+            continue
+        if dd.zcount[p] == d:
+            for b in range(Wa * 64):
+                if rc != STATUS_OK:
+                    break
+                if not bit_get(&dd.z[p * W], b):
+                    continue
+                memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
+                key[b >> 6] &= ~((<word_t>1) << (b & 63))
+                h = hash_words(key, Wa) & <size_t>(cap - 1)
+                while owner[h] >= 0 and rc == STATUS_OK:
+                    if is_equal(&keys[h * Wa], key, Wa):
+                        rc = dd_emit(dd, p, owner[h], key, sj, n_new)
+                        memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
+                        key[b >> 6] &= ~((<word_t>1) << (b & 63))
+                    h = (h + 1) & <size_t>(cap - 1)
+            for k in range(n_deg):
+                if rc != STATUS_OK:
+                    break
+                rc = dd_try_pair(dd, p, degenerate[k], sj, n_new)
+        else:
+            for q in range(n_old):
+                if rc != STATUS_OK:
+                    break
+                if dd.cls[q] < 0:
+                    rc = dd_try_pair(dd, p, q, sj, n_new)
+    free(keys); free(owner); free(degenerate)
+    return rc
+
+
 cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
     # Intersect the current cone with Hx[j] . y <= 0.
     cdef Py_ssize_t D = dd.D, W = dd.W, n_old = dd.n, n_new, r, p, q, o, k, Wa
     cdef Py_ssize_t n_pos = 0, n_neg = 0, sj = dd_slot(dd, j)
-    cdef word_t* common = dd.common
-    cdef double* hint = dd.hint
     cdef int* zcount = dd.zcount
-    cdef int nc
-    cdef bint adjacent
+    cdef int rc
     Wa = dd.Wa
     for r in range(n_old):
         zcount[r] = popcount(&dd.z[r * W], Wa)
@@ -441,40 +559,9 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
             n_neg += 1
     n_new = n_old
     if n_pos > 0:
-        for p in range(n_old):
-            if dd.cls[p] <= 0:
-                continue
-            for q in range(n_old):
-                if dd.cls[q] >= 0:
-                    continue
-                for k in range(Wa):
-                    common[k] = dd.z[p * W + k] & dd.z[q * W + k]
-                for k in range(Wa, W):
-                    common[k] = 0
-                nc = popcount(common, Wa)
-                if nc < dd.d - 1:
-                    continue
-                # A simple ray (exactly d zero rows, which then are independent) shares a
-                # (d-1)-row common set only along an edge, whose two ends are p and q: adjacent
-                # with no search. Otherwise apply the combinatorial test.
-                adjacent = nc == dd.d - 1 and (zcount[p] == dd.d or zcount[q] == dd.d)
-                if not adjacent:
-                    adjacent = True
-                    for o in range(n_old):
-                        if o != p and o != q and zcount[o] >= nc and is_subset(common, &dd.z[o * W], Wa):
-                            adjacent = False
-                            break
-                if not adjacent:
-                    continue
-                if dd_reserve(dd, n_new + 1) != 0:
-                    return STATUS_MEMORY
-                zcount = dd.zcount
-                for k in range(D):
-                    hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
-                bit_set(common, sj)
-                if dd_make_ray(dd, n_new, common, hint) != 0:
-                    return STATUS_MEMORY
-                n_new += 1
+        rc = dd_new_rays(dd, j, sj, n_neg, &n_new)
+        if rc != STATUS_OK:
+            return rc
     # keep the rays on the feasible side, mark those on the new row, append the new rays
     o = 0
     for r in range(n_new):
@@ -996,7 +1083,7 @@ cdef void polytope_free(PolytopeResult* res) noexcept nogil:
 
 
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
-                          PolytopeResult* res) noexcept nogil:
+                          PolytopeResult* res, bint measures=True) noexcept nogil:
     cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv, Wf, n_inc
     cdef double nrm, anrm, val
     cdef DD dd
@@ -1206,10 +1293,19 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
                 or Qbuf == NULL or fc.level_buf == NULL or fc.level_cap == NULL \
                 or memo_grow(&fc) != 0:
             res.status = STATUS_MEMORY
-    if res.status == STATUS_OK:
+    if res.status == STATUS_OK and not measures:
+        # combinatorics only: the measures are NaN
+        res.volume = NAN
+        for k in range(d):
+            res.centroid[k] = NAN
+        for s in range(nf * d):
+            res.facet_centroids[s] = NAN
+        for s in range(nf):
+            res.facet_areas[s] = NAN
+    if res.status == STATUS_OK and measures:
         if face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid) != 0:
             res.status = STATUS_MEMORY
-    if res.status == STATUS_OK:
+    if res.status == STATUS_OK and measures:
         for s in range(nf):
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, s)
@@ -1261,7 +1357,9 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, res.ridges[2 * i])
             bit_set(key, res.ridges[2 * i + 1])
-            if face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm) != 0:
+            if not measures:
+                res.ridge_volumes[i] = NAN
+            elif face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm) != 0:
                 res.status = STATUS_MEMORY
                 break
             res.dihedral_angles[i] = M_PI - angle_between(
@@ -1340,17 +1438,19 @@ cdef void copy_results(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d, const in
             ridge_offsets[i + 1] = pr
 
 
-def polytope_batch(A, b, offsets):
+def polytope_batch(A, b, offsets, *, measures=True):
     """Geometry of many H-polytopes in one call; see geomcore.polytope for the fields.
 
     Validates nothing: A is C-contiguous float64 (M, d), b float64 (M,), offsets int64 (n + 1,)
-    increasing from 0 to M, every value finite.
+    increasing from 0 to M, every value finite. measures=False skips the face lattice: volumes,
+    centroids, facet areas and centroids and ridge volumes are NaN.
     """
     cdef const double[:, ::1] A_ = A
     cdef const double[::1] b_ = b
     cdef const index_t[::1] off = offsets
     cdef Py_ssize_t n = off.shape[0] - 1, d = A_.shape[1], i, nv = 0, nf = 0, nr = 0, ni = 0
     cdef PolytopeResult* res = <PolytopeResult*>calloc(n + 1, sizeof(PolytopeResult))
+    cdef bint do_measures = measures
     cdef const double* Ap = &A_[0, 0] if A_.shape[0] > 0 else NULL
     cdef const double* bp = &b_[0] if b_.shape[0] > 0 else NULL
     if res == NULL:
@@ -1360,7 +1460,7 @@ def polytope_batch(A, b, offsets):
             for i in range(n):
                 polytope_compute(Ap + off[i] * d if Ap != NULL else NULL,
                                  bp + off[i] if bp != NULL else NULL,
-                                 off[i + 1] - off[i], d, &res[i])
+                                 off[i + 1] - off[i], d, &res[i], do_measures)
         for i in range(n):
             nv += res[i].n_vertices
             nf += res[i].n_facets
