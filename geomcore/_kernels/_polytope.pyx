@@ -45,6 +45,7 @@ cdef extern from *:
     }
     """
     int gc_popcount(word_t x) noexcept nogil
+    int gc_ctz "__builtin_ctzll"(unsigned long long x) noexcept nogil
 
 cdef double EPS = 2.220446049250313e-16
 
@@ -473,6 +474,7 @@ cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_neg,
     cdef int* owner = NULL
     cdef int* degenerate = NULL
     cdef word_t* key = dd.common
+    cdef word_t w
     cdef int rc = STATUS_OK
     cdef size_t h
     for q in range(n_old):
@@ -495,36 +497,38 @@ cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_neg,
             degenerate[n_deg] = <int>q
             n_deg += 1
             continue
-        for b in range(Wa * 64):
-            if not bit_get(&dd.z[q * W], b):
-                continue
-            memcpy(key, &dd.z[q * W], Wa * sizeof(word_t))
-            key[b >> 6] &= ~((<word_t>1) << (b & 63))
-            h = hash_words(key, Wa) & <size_t>(cap - 1)
-            while owner[h] >= 0:
-                h = (h + 1) & <size_t>(cap - 1)
-            owner[h] = <int>q
-            memcpy(&keys[h * Wa], key, Wa * sizeof(word_t))
+        for k in range(Wa):
+            w = dd.z[q * W + k]
+            while w:
+                b = 64 * k + gc_ctz(w)
+                w &= w - 1
+                memcpy(key, &dd.z[q * W], Wa * sizeof(word_t))
+                key[b >> 6] &= ~((<word_t>1) << (b & 63))
+                h = hash_words(key, Wa) & <size_t>(cap - 1)
+                while owner[h] >= 0:
+                    h = (h + 1) & <size_t>(cap - 1)
+                owner[h] = <int>q
+                memcpy(&keys[h * Wa], key, Wa * sizeof(word_t))
     for p in range(n_old):
         if rc != STATUS_OK:
             break
         if dd.cls[p] <= 0:
             continue
         if dd.zcount[p] == d:
-            for b in range(Wa * 64):
-                if rc != STATUS_OK:
-                    break
-                if not bit_get(&dd.z[p * W], b):
-                    continue
-                memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
-                key[b >> 6] &= ~((<word_t>1) << (b & 63))
-                h = hash_words(key, Wa) & <size_t>(cap - 1)
-                while owner[h] >= 0 and rc == STATUS_OK:
-                    if is_equal(&keys[h * Wa], key, Wa):
-                        rc = dd_emit(dd, p, owner[h], key, sj, n_new)
-                        memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
-                        key[b >> 6] &= ~((<word_t>1) << (b & 63))
-                    h = (h + 1) & <size_t>(cap - 1)
+            for k in range(Wa):
+                w = dd.z[p * W + k]
+                while w and rc == STATUS_OK:
+                    b = 64 * k + gc_ctz(w)
+                    w &= w - 1
+                    memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
+                    key[b >> 6] &= ~((<word_t>1) << (b & 63))
+                    h = hash_words(key, Wa) & <size_t>(cap - 1)
+                    while owner[h] >= 0 and rc == STATUS_OK:
+                        if is_equal(&keys[h * Wa], key, Wa):
+                            rc = dd_emit(dd, p, owner[h], key, sj, n_new)
+                            memcpy(key, &dd.z[p * W], Wa * sizeof(word_t))
+                            key[b >> 6] &= ~((<word_t>1) << (b & 63))
+                        h = (h + 1) & <size_t>(cap - 1)
             for k in range(n_deg):
                 if rc != STATUS_OK:
                     break
@@ -1109,6 +1113,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     cdef double* foff = NULL
     cdef index_t* ridge_buf = NULL
     cdef bint keep, all_on
+    cdef word_t w
     cdef Py_ssize_t n_fv, n_sub, s, cap_r = 0
     memset(res, 0, sizeof(PolytopeResult))
     memset(&dd, 0, sizeof(DD))
@@ -1194,9 +1199,13 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
         for i in range(nv):
-            for j in range(mr):
-                if dd.row_slot[j] >= 0 and bit_get(&dd.z[vray[i] * dd.W], dd.row_slot[j]):
-                    bit_set(&vsets[j * Wv], i)
+            for k in range(dd.Wa):
+                w = dd.z[vray[i] * dd.W + k]
+                while w:
+                    j = dd.slot_row[64 * k + gc_ctz(w)]
+                    w &= w - 1
+                    if j < mr:
+                        bit_set(&vsets[j * Wv], i)
         # a row through every vertex is an implicit equation: no interior
         for j in range(mr):
             if popcount(&vsets[j * Wv], Wv) == nv:
