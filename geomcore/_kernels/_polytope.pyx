@@ -23,6 +23,7 @@
 
 from libc.math cimport sqrt, fabs, atan2, fma, INFINITY, NAN, M_PI
 from libc.stdlib cimport malloc, calloc, realloc, free
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
 import numpy as np
@@ -647,6 +648,15 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
         # violation by any ray so far (a stale but cheap ordering key), unsure marks rows that
         # some ray does not satisfy strictly. A row every ray so far satisfies strictly is
         # redundant for good, since later rays are positive combinations of these.
+        # At steps 1, 2, 4, 8, ... rescore every open row against the current rays only, so
+        # rows made redundant by the cuts so far (most of a ReLU cell's) leave early instead
+        # of being scored against every later ray.
+        if step & (step - 1) == 0:
+            first = 0
+            for j in range(mr + 1):
+                if not done[j]:
+                    vmax[j] = -INFINITY
+                    unsure[j] = 0
         for j in range(mr + 1):
             if done[j]:
                 continue
@@ -707,6 +717,7 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
 
 cdef struct Faces:
     Py_ssize_t d, nv, nf, Wf
+    bint simple             # every vertex on exactly d facets
     const double* verts     # (nv, d)
     const word_t* inc       # (nv, Wf) facets through each vertex
     const double* normals   # (nf, d) unit outward
@@ -723,13 +734,18 @@ cdef struct Faces:
 
 
 cdef inline size_t hash_words(const word_t* w, Py_ssize_t n) noexcept nogil:
-    cdef size_t h = 1469598103934665603ULL
+    # FNV-style mixing of the words, then murmur3's fmix64 so that keys differing only in a
+    # few low bits (zero sets, facet sets) spread over the whole table
+    cdef uint64_t h = 1469598103934665603ULL
     cdef Py_ssize_t k
     for k in range(n):
-        h ^= <size_t>w[k]
-        h *= 1099511628211ULL
-        h ^= h >> 29
-    return h
+        h = (h ^ w[k]) * 1099511628211ULL
+    h ^= h >> 33
+    h *= 0xff51afd7ed558ccdULL
+    h ^= h >> 33
+    h *= 0xc4ceb9fe1a85ec53ULL
+    h ^= h >> 33
+    return <size_t>h
 
 
 cdef Py_ssize_t memo_find(Faces* f, const word_t* key) noexcept nogil:
@@ -858,6 +874,16 @@ cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_s
         if not empty:
             cand[n_c] = <int>c
             n_c += 1
+    if f.simple:
+        # In a simple polytope each facet c through a vertex v of the face, but not through the
+        # face, cuts out the face's facet through v: every candidate is maximal, no two are
+        # equal, and the sub-face's closure is the face's plus c.
+        for a in range(n_c):
+            facet_of[a] = cand[a]
+            memcpy(&members[a * Wl], &sets[a * Wl], Wl * sizeof(word_t))
+            memcpy(&closures[a * Wf], closure, Wf * sizeof(word_t))
+            bit_set(&closures[a * Wf], cand[a])
+        return n_c
     for a in range(n_c):
         keep = True
         for b in range(n_c):
@@ -1288,6 +1314,11 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         fc.Wf = Wf
         fc.verts = res.vertices
         fc.inc = inc
+        fc.simple = True
+        for i in range(nv):
+            if res.incidence_indptr[i + 1] - res.incidence_indptr[i] != d:
+                fc.simple = False
+                break
         fc.normals = res.facet_normals
         fc.offsets = foff
         key = <word_t*>calloc(Wf + 1, sizeof(word_t))
