@@ -21,7 +21,7 @@ from geomcore.errors import (
 __all__ = ["Polytope", "PolytopeBatch", "polytopes"]
 
 # status codes shared by the kernel (_polytope.pxd) and the reference
-OK, INFEASIBLE, UNBOUNDED, NO_INTERIOR, RANK_DEFICIENT, PRECISION, MEMORY = range(7)
+OK, INFEASIBLE, UNBOUNDED, NO_INTERIOR, RANK_DEFICIENT, PRECISION, MEMORY, NUMERICAL = range(8)
 
 #: the implementations of ``polytope_batch``; tests swap them to run both
 IMPLEMENTATIONS = {
@@ -76,6 +76,11 @@ def _status_error(status, which, ndim):
         return PrecisionError(
             f"an exact sign decision{where} needed more than the supported number of primes; the "
             "entries of a row span too many binary orders of magnitude (try exact=True)"
+        )
+    if status == NUMERICAL:
+        return PrecisionError(
+            f"floating point broke down while computing the polytope{where}: it is too small or "
+            "thin relative to its distance from the origin (translate it closer, or use exact=True)"
         )
     if status == MEMORY:
         return MemoryError(f"out of memory while computing the polytope{where}")

@@ -487,3 +487,17 @@ def test_polytope_measures_false_keeps_combinatorics(impl, rng):
     np.testing.assert_array_equal(comb.dihedral_angles, full.dihedral_angles)
     assert np.isnan(comb.volume) and np.isnan(comb.facet_areas).all()
     assert np.isnan(comb.ridge_volumes).all() and np.isnan(comb.centroid).all()
+
+
+def test_polytope_extreme_magnitudes(impl):
+    # rows whose entries span 600 binary orders
+    A, b = cube(2)
+    A2 = np.vstack([A, [2.0**-300, 1.0], [1.0, 2.0**300]])
+    b2 = np.r_[b, 5.0, 2.0**301]
+    assert Polytope(A2, b2).volume == pytest.approx(1.0)
+    # a square of side 2^-26 at 2^26 from the origin (the sum needs all 53 bits): exact
+    p = Polytope(A, np.r_[1.0, 1.0, 0.0, 0.0] * 2.0**-26 + np.r_[1, 1, -1, -1] * 2.0**26)
+    assert p.n_vertices == 4 and p.volume == 2.0**-52
+    # at 2^30 the offsets round to 2^30 and the square is a point: an error, never a guess
+    with pytest.raises((DegenerateInputError, geomcore.PrecisionError)):
+        Polytope(A, np.r_[1.0, 1.0, 0.0, 0.0] * 2.0**-30 + np.r_[1, 1, -1, -1] * 2.0**30)

@@ -18,6 +18,7 @@ cdef enum:
     STATUS_RANK_DEFICIENT = 4   # rank(A) < d: unbounded unless empty
     STATUS_PRECISION = 5        # an exact decision ran out of primes
     STATUS_MEMORY = 6           # an allocation failed
+    STATUS_NUMERICAL = 7        # floating point broke down (e.g. a cell tiny against its offset)
 
 cdef struct PolytopeResult:
     int status

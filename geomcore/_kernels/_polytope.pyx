@@ -105,6 +105,20 @@ cdef inline void project_out(const double* Q, Py_ssize_t nq, double* u, Py_ssize
                 u[c] -= t * Q[i * d + c]
 
 
+cdef double scaled_norm(const double* a, Py_ssize_t n, double extra) noexcept nogil:
+    # sqrt(|a|^2 + extra^2) without overflow or underflow for entries near the double limits
+    cdef double big = fabs(extra), t = 0.0
+    cdef Py_ssize_t i
+    for i in range(n):
+        big = fabs(a[i]) if fabs(a[i]) > big else big
+    if big == 0.0:
+        return 0.0
+    for i in range(n):
+        t += (a[i] / big) * (a[i] / big)
+    t += (extra / big) * (extra / big)
+    return big * sqrt(t)
+
+
 cdef double angle_between(const double* u, const double* v, Py_ssize_t d) noexcept nogil:
     # Angle between unit vectors as 2 atan2(|u - v|, |u + v|): accurate also for nearly
     # parallel vectors, where arccos(u . v) loses everything below 1e-8 radians.
@@ -386,7 +400,8 @@ cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* 
             n_z += 1
     rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr)
     if rc != 0:
-        return rc
+        # the exact zero set has rank d, so a float rank below d is a numerical breakdown
+        return STATUS_NUMERICAL if rc == -1 else STATUS_MEMORY
     if dot(r, hint, D) < 0.0:
         for i in range(D):
             r[i] = -r[i]
@@ -424,6 +439,7 @@ cdef int dd_emit(DD* dd, Py_ssize_t p, Py_ssize_t q, word_t* common, Py_ssize_t 
                  Py_ssize_t* n_new) noexcept nogil:
     # Append the ray where the edge from p (violating) to q (feasible) crosses the new row.
     cdef Py_ssize_t k, D = dd.D
+    cdef int rc
     if dd_reserve(dd, n_new[0] + 1) != 0:
         return STATUS_MEMORY
     for k in range(dd.Wa, dd.W):
@@ -431,8 +447,9 @@ cdef int dd_emit(DD* dd, Py_ssize_t p, Py_ssize_t q, word_t* common, Py_ssize_t 
     for k in range(D):
         dd.hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
     bit_set(common, sj)
-    if dd_make_ray(dd, n_new[0], common, dd.hint) != 0:
-        return STATUS_MEMORY
+    rc = dd_make_ray(dd, n_new[0], common, dd.hint)
+    if rc != STATUS_OK:
+        return rc
     n_new[0] += 1
     return STATUS_OK
 
@@ -628,8 +645,8 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
                     bit_set(zset, dd.row_slot[picked[i]])
             for i in range(D):
                 hint[i] = -dd.Hn[picked[k] * D + i]
-            if dd_make_ray(dd, k, zset, hint) != 0:
-                rc = STATUS_MEMORY
+            rc = dd_make_ray(dd, k, zset, hint)
+            if rc != STATUS_OK:
                 break
             done[picked[k]] = 1
         dd.n = D
@@ -841,7 +858,7 @@ cdef Py_ssize_t simplex_facets(Faces* f, const word_t* closure, const int* fv, P
                 facet_of[s] = <int>(64 * k + c)
                 break
         if facet_of[s] < 0:
-            return -1
+            return -2
     return n_fv
 
 
@@ -907,6 +924,8 @@ cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_s
 
 cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* fv,
                       Py_ssize_t n_fv, const double* Q, double* vol, double* cen) noexcept nogil:
+    # Returns 0, -1 when out of memory, -2 when the face data are inconsistent (a numerical
+    # breakdown upstream).
     # k-volume and centroid of the k-face whose containing facets are `closure`, whose vertices
     # are fv, and whose normal space (the span of the closure's normals) has the orthonormal
     # basis Q, d - k rows. Pulls the vertex fv[0]: the face is the union of the cones from it
@@ -925,7 +944,7 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
     cdef size_t sz_q, sz_c, sz_cl, sz_m, sz_f, sz_ch
     cdef char* buf
     if n_fv <= 0:
-        return -1
+        return -2
     v = &f.verts[fv[0] * d]
     if k == 0:
         vol[0] = 1.0
@@ -938,7 +957,7 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
             vol[0] += (f.verts[fv[1] * d + i] - v[i]) ** 2
             cen[i] = 0.5 * (f.verts[fv[1] * d + i] + v[i])
         vol[0] = sqrt(vol[0])
-        return 0 if n_fv == 2 else -1
+        return 0 if n_fv == 2 else -2
     slot = memo_find(f, closure)
     if f.filled[slot]:
         vol[0] = f.vol[slot]
@@ -1053,7 +1072,7 @@ cdef int face_measure_top(Faces* f, const word_t* closure, Py_ssize_t k, int* fv
             Q[nq * d + c2] /= t
         nq += 1
     if nq != d - k:
-        return -1
+        return -2
     return face_measure(f, closure, k, fv, n_fv, Q, vol, cen)
 
 
@@ -1114,7 +1133,7 @@ cdef void polytope_free(PolytopeResult* res) noexcept nogil:
 
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
                           PolytopeResult* res, bint measures=True) noexcept nogil:
-    cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv, Wf, n_inc
+    cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv = 0, Wf = 0, n_inc
     cdef double nrm, anrm, val
     cdef DD dd
     cdef Faces fc
@@ -1140,6 +1159,8 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     cdef index_t* ridge_buf = NULL
     cdef bint keep, all_on
     cdef word_t w
+    cdef int rc
+    cdef index_t* grown
     cdef Py_ssize_t n_fv, n_sub, s, cap_r = 0
     memset(res, 0, sizeof(PolytopeResult))
     memset(&dd, 0, sizeof(DD))
@@ -1157,7 +1178,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
         for i in range(m):
-            anrm = sqrt(dot(&A[i * d], &A[i * d], d))
+            anrm = scaled_norm(&A[i * d], d, 0.0)
             if anrm == 0.0:
                 if b[i] < 0.0:
                     res.status = STATUS_INFEASIBLE
@@ -1169,7 +1190,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
                 dd.Hx[mr * D + k] = A[i * d + k]
             beta[mr] = b[i] / anrm
             dd.Hx[mr * D + d] = -b[i]
-            nrm = sqrt(anrm * anrm + b[i] * b[i])
+            nrm = scaled_norm(&A[i * d], d, b[i])
             for k in range(D):
                 dd.Hn[mr * D + k] = dd.Hx[mr * D + k] / nrm
             mr += 1
@@ -1343,15 +1364,17 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         for s in range(nf):
             res.facet_areas[s] = NAN
     if res.status == STATUS_OK and measures:
-        if face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid) != 0:
-            res.status = STATUS_MEMORY
+        rc = face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid)
+        if rc != 0:
+            res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
     if res.status == STATUS_OK and measures:
         for s in range(nf):
             memset(key, 0, Wf * sizeof(word_t))
             bit_set(key, s)
-            if face_measure_top(&fc, key, d - 1, fv, Qbuf, &res.facet_areas[s],
-                                &res.facet_centroids[s * d]) != 0:
-                res.status = STATUS_MEMORY
+            rc = face_measure_top(&fc, key, d - 1, fv, Qbuf, &res.facet_areas[s],
+                                  &res.facet_centroids[s * d])
+            if rc != 0:
+                res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
                 break
     if res.status == STATUS_OK and d >= 2:
         # ridges: the facets of each facet, paired with the other facet through them
@@ -1369,17 +1392,18 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             n_sub = -1 if scratch == NULL else face_facets(&fc, key, fv, n_fv, facet_of, closures,
                                                            members, scratch)
             if n_sub < 0:
-                res.status = STATUS_MEMORY
+                res.status = STATUS_MEMORY if n_sub == -1 else STATUS_NUMERICAL
                 break
             for i in range(n_sub):
                 if facet_of[i] <= s:
                     continue
                 if nr == cap_r:
-                    cap_r *= 2
-                    ridge_buf = <index_t*>realloc(ridge_buf, cap_r * 2 * sizeof(index_t))
-                    if ridge_buf == NULL:
+                    grown = <index_t*>realloc(ridge_buf, 2 * cap_r * 2 * sizeof(index_t))
+                    if grown == NULL:
                         res.status = STATUS_MEMORY
                         break
+                    ridge_buf = grown
+                    cap_r *= 2
                 ridge_buf[2 * nr] = s
                 ridge_buf[2 * nr + 1] = facet_of[i]
                 nr += 1
@@ -1399,9 +1423,11 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             bit_set(key, res.ridges[2 * i + 1])
             if not measures:
                 res.ridge_volumes[i] = NAN
-            elif face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm) != 0:
-                res.status = STATUS_MEMORY
-                break
+            else:
+                rc = face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm)
+                if rc != 0:
+                    res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
+                    break
             res.dihedral_angles[i] = M_PI - angle_between(
                 &res.facet_normals[res.ridges[2 * i] * d],
                 &res.facet_normals[res.ridges[2 * i + 1] * d], d)
