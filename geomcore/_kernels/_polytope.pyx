@@ -34,6 +34,10 @@ from geomcore._kernels._exact cimport det_sign_exact
 
 cnp.import_array()
 
+from cpython.exc cimport PyErr_CheckSignals
+
+cdef Py_ssize_t CHUNK = 256      # polytopes between two checks for KeyboardInterrupt
+
 cdef extern from *:
     """
     #include <stdint.h>
@@ -1515,6 +1519,7 @@ def polytope_batch(A, b, offsets, *, measures=True):
     cdef const double[::1] b_ = b
     cdef const index_t[::1] off = offsets
     cdef Py_ssize_t n = off.shape[0] - 1, d = A_.shape[1], i, nv = 0, nf = 0, nr = 0, ni = 0
+    cdef Py_ssize_t start, stop
     cdef PolytopeResult* res = <PolytopeResult*>calloc(n + 1, sizeof(PolytopeResult))
     cdef bint do_measures = measures
     cdef const double* Ap = &A_[0, 0] if A_.shape[0] > 0 else NULL
@@ -1522,11 +1527,15 @@ def polytope_batch(A, b, offsets, *, measures=True):
     if res == NULL:
         raise MemoryError
     try:
-        with nogil:
-            for i in range(n):
-                polytope_compute(Ap + off[i] * d if Ap != NULL else NULL,
-                                 bp + off[i] if bp != NULL else NULL,
-                                 off[i + 1] - off[i], d, &res[i], do_measures)
+        # in chunks without the GIL, checking for Ctrl-C in between
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            with nogil:
+                for i in range(start, stop):
+                    polytope_compute(Ap + off[i] * d if Ap != NULL else NULL,
+                                     bp + off[i] if bp != NULL else NULL,
+                                     off[i + 1] - off[i], d, &res[i], do_measures)
+            PyErr_CheckSignals()
         for i in range(n):
             nv += res[i].n_vertices
             nf += res[i].n_facets

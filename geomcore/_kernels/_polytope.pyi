@@ -1,0 +1,9 @@
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+def polytope_batch(
+    A: NDArray[np.float64], b: NDArray[np.float64], offsets: NDArray[np.int64], *, measures: bool = ...
+) -> dict[str, NDArray[Any]]: ...
+def type_sizes() -> dict[str, int]: ...
