@@ -484,7 +484,7 @@ cdef int dd_try_pair(DD* dd, Py_ssize_t p, Py_ssize_t q, Py_ssize_t sj,
     return dd_emit(dd, p, q, common, sj, n_new)
 
 
-cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_neg,
+cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_pos, Py_ssize_t n_neg,
                      Py_ssize_t* n_new) noexcept nogil:
     # The rays on the new row: one per edge of the cone from a violating ray p to a feasible ray
     # q. Edges between simple rays are found through a hash table of the feasible simple rays'
@@ -499,6 +499,18 @@ cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_neg,
     cdef word_t w
     cdef int rc = STATUS_OK
     cdef size_t h
+    if n_pos <= 16 * d:
+        # few violating rays (most rows late in the run): the pairwise test is cheaper than
+        # indexing every feasible ray's edges
+        for p in range(n_old):
+            if dd.cls[p] <= 0:
+                continue
+            for q in range(n_old):
+                if rc != STATUS_OK:
+                    break
+                if dd.cls[q] < 0:
+                    rc = dd_try_pair(dd, p, q, sj, n_new)
+        return rc
     for q in range(n_old):
         if dd.cls[q] < 0 and dd.zcount[q] == d:
             n_keys += d
@@ -585,7 +597,7 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
             n_neg += 1
     n_new = n_old
     if n_pos > 0:
-        rc = dd_new_rays(dd, j, sj, n_neg, &n_new)
+        rc = dd_new_rays(dd, j, sj, n_pos, n_neg, &n_new)
         if rc != STATUS_OK:
             return rc
     # keep the rays on the feasible side, mark those on the new row, append the new rays
