@@ -20,7 +20,7 @@ extensions = [
     Extension(
         "geomcore._kernels._exact",
         ["geomcore/_kernels/_exact.pyx"],
-        include_dirs=[np.get_include()],
+        include_dirs=[np.get_include(), "geomcore/_kernels"],
         extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
     ),
     Extension(

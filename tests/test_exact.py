@@ -77,3 +77,15 @@ def test_det_sign_precision_limit():
     except PrecisionError:
         return
     assert s == fraction_det_sign(M)
+
+
+def test_prime_table():
+    from geomcore._kernels._exact import primes
+
+    table = primes()
+    assert len(table) == len(set(table)) == 512
+    assert all(2**61 < p < 2**62 for p in table)
+    assert table == sorted(table, reverse=True)
+    # Fermat checks with a few bases (the table was made with deterministic Miller-Rabin)
+    for p in table[::37]:
+        assert all(pow(a, p - 1, p) == 1 for a in (2, 3, 5, 7))

@@ -501,3 +501,19 @@ def test_polytope_extreme_magnitudes(impl):
     # at 2^30 the offsets round to 2^30 and the square is a point: an error, never a guess
     with pytest.raises((DegenerateInputError, geomcore.PrecisionError)):
         Polytope(A, np.r_[1.0, 1.0, 0.0, 0.0] * 2.0**-30 + np.r_[1, 1, -1, -1] * 2.0**30)
+
+
+def test_polytopes_workers_give_the_same_result(rng):
+    pieces = [random_polytope(rng, int(rng.integers(5, 9)), 3) for _ in range(300)]
+    A = np.vstack([p[0] for p in pieces])
+    b = np.concatenate([p[1] for p in pieces])
+    offsets = np.r_[0, np.cumsum([len(p[1]) for p in pieces])]
+    one = polytopes(A, b, offsets)
+    three = polytopes(A, b, offsets, workers=3)
+    for key in ("status", "volume", "centroid", "vertices", "vertex_offsets", "facet_index",
+                "facet_offsets", "facet_areas", "ridges", "ridge_offsets", "incidence_indptr",
+                "incidence_indices", "dihedral_angles"):
+        np.testing.assert_array_equal(getattr(three, key), getattr(one, key), err_msg=key)
+    assert three[299].volume == one[299].volume
+    with pytest.raises(InvalidInputError, match="workers must be a positive int or -1"):
+        polytopes(A, b, offsets, workers=0)

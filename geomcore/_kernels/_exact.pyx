@@ -22,11 +22,11 @@ cdef extern from *:
     """
     uint64_t gc_mulmod(uint64_t a, uint64_t b, uint64_t p) noexcept nogil
 
+cdef extern from "_primes.h":
+    const uint64_t* _primes "GC_PRIMES"
+
 cdef enum:
     MAX_PRIMES = 512
-
-cdef uint64_t _primes[MAX_PRIMES]
-cdef int _n_primes = 0
 
 
 cdef inline uint64_t _powmod(uint64_t a, uint64_t e, uint64_t p) noexcept nogil:
@@ -38,49 +38,6 @@ cdef inline uint64_t _powmod(uint64_t a, uint64_t e, uint64_t p) noexcept nogil:
         a = gc_mulmod(a, a, p)
         e >>= 1
     return r
-
-
-cdef bint _is_prime(uint64_t n) noexcept nogil:
-    # Deterministic Miller-Rabin for n < 2**64 with the first twelve primes as bases.
-    cdef uint64_t bases[12]
-    bases[:] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
-    cdef uint64_t d = n - 1, x
-    cdef int s = 0, i, r
-    cdef bint composite
-    if n < 2:
-        return False
-    for i in range(12):
-        if n % bases[i] == 0:
-            return n == bases[i]
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for i in range(12):
-        x = _powmod(bases[i], d, n)
-        if x == 1 or x == n - 1:
-            continue
-        composite = True
-        for r in range(s - 1):
-            x = gc_mulmod(x, x, n)
-            if x == n - 1:
-                composite = False
-                break
-        if composite:
-            return False
-    return True
-
-
-cdef void _fill_primes() noexcept nogil:
-    # The MAX_PRIMES largest primes below 2**62, found once on first use.
-    global _n_primes
-    cdef uint64_t c = (<uint64_t>1 << 62) - 1
-    cdef int k = 0
-    while k < MAX_PRIMES:
-        if _is_prime(c):
-            _primes[k] = c
-            k += 1
-        c -= 2
-    _n_primes = k
 
 
 cdef inline uint64_t _invmod(uint64_t a, uint64_t p) noexcept nogil:
@@ -160,8 +117,6 @@ cdef int det_sign_exact(const double* M, Py_ssize_t n, int* status) noexcept nog
     status[0] = 0
     if n == 0:
         return 1
-    if _n_primes == 0:
-        _fill_primes()
     mant = <int64_t*>malloc(n * n * sizeof(int64_t))
     expo = <int*>malloc(n * n * sizeof(int))
     work = <uint64_t*>malloc(n * n * sizeof(uint64_t))
@@ -230,6 +185,11 @@ cdef int det_sign_exact(const double* M, Py_ssize_t n, int* status) noexcept nog
                 break
     free(mant); free(expo); free(work); free(res); free(digit)
     return sign
+
+
+def primes():
+    """The table of 62-bit primes the modular determinants use (for tests)."""
+    return [int(_primes[i]) for i in range(MAX_PRIMES)]
 
 
 def det_sign(M):
