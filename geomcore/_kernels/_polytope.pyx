@@ -347,37 +347,31 @@ cdef struct DD:
     Py_ssize_t n_slots, Wa
 
 
+cdef inline bint grow(void** p, size_t nbytes) noexcept nogil:
+    # realloc in place of *p; False (and *p untouched, still owned) when out of memory
+    cdef void* q = realloc(p[0], nbytes)
+    if q == NULL:
+        return False
+    p[0] = q
+    return True
+
+
 cdef int dd_reserve(DD* dd, Py_ssize_t need) noexcept nogil:
+    # Room for `need` rays in every per-ray array; -1 when out of memory.
     cdef Py_ssize_t cap = dd.cap
     if need <= cap:
         return 0
     while cap < need:
         cap = cap * 2 if cap > 0 else 64
-    cdef void* p
-    p = realloc(dd.x, cap * dd.D * sizeof(double))
-    if p == NULL: return -1
-    dd.x = <double*>p
-    p = realloc(dd.z, cap * dd.W * sizeof(word_t))
-    if p == NULL: return -1
-    dd.z = <word_t*>p
-    p = realloc(dd.basis, cap * dd.d * sizeof(int))
-    if p == NULL: return -1
-    dd.basis = <int*>p
-    p = realloc(dd.tol, cap * sizeof(double))
-    if p == NULL: return -1
-    dd.tol = <double*>p
-    p = realloc(dd.orient, cap * sizeof(signed char))
-    if p == NULL: return -1
-    dd.orient = <signed char*>p
-    p = realloc(dd.sval, cap * sizeof(double))
-    if p == NULL: return -1
-    dd.sval = <double*>p
-    p = realloc(dd.cls, cap * sizeof(signed char))
-    if p == NULL: return -1
-    dd.cls = <signed char*>p
-    p = realloc(dd.zcount, cap * sizeof(int))
-    if p == NULL: return -1
-    dd.zcount = <int*>p
+    if not (grow(<void**>&dd.x, cap * dd.D * sizeof(double))
+            and grow(<void**>&dd.z, cap * dd.W * sizeof(word_t))
+            and grow(<void**>&dd.basis, cap * dd.d * sizeof(int))
+            and grow(<void**>&dd.tol, cap * sizeof(double))
+            and grow(<void**>&dd.orient, cap * sizeof(signed char))
+            and grow(<void**>&dd.sval, cap * sizeof(double))
+            and grow(<void**>&dd.cls, cap * sizeof(signed char))
+            and grow(<void**>&dd.zcount, cap * sizeof(int))):
+        return -1
     dd.cap = cap
     return 0
 
