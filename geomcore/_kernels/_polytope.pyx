@@ -5,11 +5,16 @@
 # 1. Double description on the homogenised cone {(x, t) : a_i . x - b_i t <= 0, t >= 0}. Its
 #    extreme rays with t > 0 are the vertices, rays with t = 0 are recession directions. We start
 #    from the simplicial cone of t >= 0 and d independent rows, then add the row that the current
-#    rays violate most ("max cutoff"); rows that every ray satisfies strictly are redundant and are
-#    never added, which is what makes cells with many redundant rows (ReLU cells) cheap. Rays are
-#    adjacent when no third ray's zero set contains their common zero set (the combinatorial test,
-#    exact given exact zero sets). A new ray is recomputed from its zero set by a pivoted QR
-#    nullspace, so errors do not accumulate from one row to the next.
+#    rays violate most ("max cutoff", with lazily refreshed scores); rows that every ray
+#    satisfies strictly are redundant for good and are never added, which is what makes cells
+#    with many redundant rows (ReLU cells) cheap. When many rays are degenerate (on more than d
+#    rows: cross-polytopes, concurrent hyperplanes) max cutoff lets the cone explode, so the
+#    lowest open row goes first instead (cdd's lexmin). Rays are adjacent when no third ray's zero
+#    set contains their common zero set (the combinatorial test, exact given exact zero sets);
+#    edges between simple rays are found through a hash of their (d-1)-row subsets. A new ray is
+#    recomputed from its zero set by a pivoted QR nullspace, so errors do not accumulate from one
+#    row to the next; vertices are finally re-solved from their d defining rows by LU with a
+#    twice-precise residual refinement.
 # 2. Sign decisions. A ray r is the nullspace of d rows H_B, so sign(h . r) equals
 #    sign(det [H_B; h]) times sign(det [H_B; r]). When |h . r| is within the float error bound
 #    (a multiple of the basis' condition estimate times machine epsilon) the first determinant is
@@ -19,7 +24,11 @@
 #    the inclusion-maximal intersections of two facets. Volumes and centroids come from the cone
 #    decomposition vol_k(F) = (1/k) sum_G h_G(v) vol_{k-1}(G) over the facets G of a face F that
 #    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
-#    contain them), which is exact for non-simple polytopes and costs one visit per face.
+#    contain them), which is exact for non-simple polytopes and costs one visit per face; simplex
+#    faces and simple polytopes take shortcuts that skip the maximality search.
+#
+# Memory: every workhorse is nogil and frees what it allocates on every path; failures come
+# back as status codes (_polytope.pxd), never as exceptions.
 
 from libc.math cimport sqrt, fabs, atan2, fma, INFINITY, NAN, M_PI
 from libc.stdlib cimport malloc, calloc, realloc, free
