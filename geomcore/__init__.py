@@ -1,7 +1,8 @@
 """geomcore: exact geometry of the partitions machine-learning models induce on their input.
 
 The foundation is the H-polytope kernel: :class:`Polytope` for one bounded polytope
-``{x : A x <= b}`` and :func:`polytopes` for many in one call.
+``{x : A x <= b}`` and :func:`polytopes` for many in one call. :func:`partition` enumerates the
+cells of a hyperplane :class:`Arrangement` in a :class:`Box` exactly, with their walls.
 """
 
 from geomcore.errors import (
@@ -13,6 +14,7 @@ from geomcore.errors import (
     UnboundedError,
 )
 from geomcore import convert
+from geomcore.partition import Arrangement, Box, Partition, Walls, partition
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"
@@ -39,6 +41,11 @@ __all__ = [
     "Polytope",
     "PolytopeBatch",
     "polytopes",
+    "Box",
+    "Arrangement",
+    "Partition",
+    "Walls",
+    "partition",
     "get_include",
     "convert",
     "GeomcoreError",

@@ -7,10 +7,12 @@ import pytest
 import geomcore
 import geomcore._kernels._exact
 import geomcore.convert
+import geomcore.partition
 import geomcore.polytope
 
 
-@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore._kernels._exact])
+@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partition,
+                                    geomcore._kernels._exact])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

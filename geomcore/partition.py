@@ -1,0 +1,429 @@
+"""Partitions of a bounded domain into convex cells: exact enumeration and the wall table.
+
+So far the source is a hyperplane :class:`Arrangement` (SPEC section 2.1) in a :class:`Box` or
+polytope domain. Cells are found by splitting: every cell a hyperplane may cut is recomputed as
+two polytopes in one batch call of the exact kernel, and the sides without interior vanish, so
+which cells exist is decided exactly. All bookkeeping is vectorised over CSR arrays; there is no
+Python work per cell.
+"""
+
+import math
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from geomcore._validation import as_float_matrix, as_float_vector, as_halfspaces
+from geomcore.errors import DegenerateInputError, InvalidInputError
+from geomcore.polytope import Polytope, polytopes
+
+__all__ = ["Box", "Arrangement", "Walls", "Partition", "partition"]
+
+
+# ---------------------------------------------------------------------------------------------
+# domains and sources
+
+
+class Box:
+    """The axis box ``[lo, hi]`` (the default domain kind).
+
+    Parameters
+    ----------
+    lo, hi : array_like of float, shape (ndim,)
+        Corners, with ``lo < hi`` in every coordinate.
+
+    Examples
+    --------
+    >>> Box([0, 0], [1, 2]).volume
+    2.0
+    """
+
+    def __init__(self, lo, hi):
+        lo = as_float_vector(lo, "lo")
+        hi = as_float_vector(hi, "hi", size=lo.size)
+        if lo.size == 0:
+            raise InvalidInputError("lo and hi must have at least one coordinate")
+        if not (lo < hi).all():
+            k = int(np.argmin(hi - lo))
+            raise DegenerateInputError(
+                f"Box needs lo < hi in every coordinate; got lo[{k}]={lo[k]} >= hi[{k}]={hi[k]}"
+            )
+        self.lo, self.hi = lo, hi
+        self.ndim = lo.size
+
+    @property
+    def volume(self):
+        return float(np.prod(self.hi - self.lo))
+
+    def halfspaces(self):
+        """``(A, b)`` of the box: rows ``x_k <= hi_k`` then ``-x_k <= -lo_k``."""
+        eye = np.eye(self.ndim)
+        return np.vstack([eye, -eye]), np.r_[self.hi, -self.lo]
+
+    def __repr__(self):
+        return f"Box(lo={self.lo.tolist()}, hi={self.hi.tolist()})"
+
+
+def _domain_halfspaces(domain, ndim):
+    """(A, b, volume) of a Box or Polytope domain of dimension ndim."""
+    if isinstance(domain, Box):
+        A, b = domain.halfspaces()
+        volume = domain.volume
+    elif isinstance(domain, Polytope):
+        A, b, volume = np.asarray(domain.A), np.asarray(domain.b), domain.volume
+    else:
+        raise InvalidInputError(
+            f"domain must be a geomcore.Box or geomcore.Polytope; got {type(domain).__name__}"
+        )
+    if A.shape[1] != ndim:
+        raise InvalidInputError(f"domain must have ndim={ndim} like the model; got ndim={A.shape[1]}")
+    return np.ascontiguousarray(A, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64), volume
+
+
+class Arrangement:
+    """Hyperplanes ``A[j] . x = b[j]``; a cell is a full-dimensional set of fixed signs.
+
+    Sign bit ``j`` of a point is 1 where ``A[j] . x > b[j]``. Duplicated, parallel and concurrent
+    hyperplanes are allowed, as are hyperplanes that miss the domain.
+
+    Parameters
+    ----------
+    A : array_like of float, shape (n_hyperplanes, ndim)
+        Normals; no row may be zero.
+    b : array_like of float, shape (n_hyperplanes,)
+
+    Examples
+    --------
+    >>> arr = Arrangement([[1, 0], [0, 1]], [0.5, 0.5])
+    >>> arr.signs([[0.7, 0.2]]).tolist()
+    [[True, False]]
+    """
+
+    def __init__(self, A, b):
+        A, b = as_halfspaces(A, b)
+        zero = np.flatnonzero(~A.any(axis=1))
+        if zero.size:
+            raise DegenerateInputError(
+                f"A[{zero[0]}] is zero: 0 . x = b is not a hyperplane; every row of A must be non-zero"
+            )
+        self.A, self.b = A, b
+        self.ndim = A.shape[1]
+        self.n_hyperplanes = A.shape[0]
+
+    def signs(self, X):
+        """Sign vectors, bool (n_points, n_hyperplanes): True where ``A[j] . x > b[j]``."""
+        X = as_float_matrix(np.atleast_2d(X), "X", ncols=self.ndim)
+        return X @ self.A.T > self.b
+
+    def coincident_groups(self):
+        """For each hyperplane, the smallest index of a hyperplane equal to it as a set (decided
+        exactly: the rows ``(a, b)`` are proportional), int (n_hyperplanes,)."""
+        rows = np.column_stack([self.A, self.b])
+        # canonical float form: unit norm, first non-zero entry positive; equal sets are then
+        # equal up to rounding, and candidates are confirmed in exact arithmetic
+        first = np.argmax(rows != 0, axis=1)
+        sign = np.sign(rows[np.arange(len(rows)), first])
+        canon = rows * (sign / np.linalg.norm(rows, axis=1))[:, None]
+        order = np.lexsort(np.round(canon, 9).T[::-1])
+        group = np.arange(len(rows))
+        for pos in range(1, len(order)):
+            i, j = order[pos - 1], order[pos]
+            if np.allclose(canon[i], canon[j], rtol=0, atol=1e-9) and _proportional(rows[i], rows[j]):
+                group[j] = group[i]
+        # resolve chains to the smallest index of each group
+        roots = {}
+        for j in order:
+            roots.setdefault(group[j], []).append(j)
+        out = np.arange(len(rows))
+        for members in roots.values():
+            out[members] = min(members)
+        return out
+
+    def __repr__(self):
+        return f"Arrangement(n_hyperplanes={self.n_hyperplanes}, ndim={self.ndim})"
+
+
+def _proportional(u, v):
+    """Exactly whether the rows u and v (doubles) are non-zero multiples of each other."""
+    u = [Fraction(float(x)) for x in u]
+    v = [Fraction(float(x)) for x in v]
+    k = next(i for i, x in enumerate(u) if x != 0)
+    if v[k] == 0:
+        return False
+    ratio = v[k] / u[k]
+    return all(y == ratio * x for x, y in zip(u, v))
+
+
+# ---------------------------------------------------------------------------------------------
+# the partition
+
+
+@dataclass(frozen=True)
+class Walls:
+    """(ndim-1)-dimensional intersections of two cells.
+
+    Attributes
+    ----------
+    cells : ndarray of int64, shape (n_walls, 2)
+        With ``cells[:, 0] < cells[:, 1]``, rows in lexicographic order.
+    areas : ndarray, shape (n_walls,)
+    normals : ndarray, shape (n_walls, ndim)
+        Unit, pointing from ``cells[:, 0]`` into ``cells[:, 1]``.
+    centroids : ndarray, shape (n_walls, ndim)
+    """
+
+    cells: np.ndarray
+    areas: np.ndarray
+    normals: np.ndarray
+    centroids: np.ndarray
+
+    def __len__(self):
+        return self.cells.shape[0]
+
+
+class Partition:
+    """Cells of a model's partition of a bounded domain, with their walls.
+
+    Built by :func:`partition`. Cells are ordered by their labels read as binary numbers with
+    hyperplane 0 the lowest bit (SPEC section 14: 00, 10, 01, 11).
+
+    Attributes
+    ----------
+    ndim, n_cells : int
+    domain : Box or Polytope
+    labels : ndarray of bool, shape (n_cells, n_hyperplanes)
+        Sign vectors (bit j: ``A[j] . x > b[j]`` inside the cell).
+    volumes : ndarray, shape (n_cells,)
+    centroids : ndarray, shape (n_cells, ndim)
+    walls : Walls
+    boundary_areas : ndarray, shape (n_cells,)
+        (ndim-1)-volume of each cell's intersection with the domain's boundary.
+    """
+
+    def __init__(self, model, domain, labels, batch, row_source):
+        self.model = model
+        self.domain = domain
+        self.ndim = model.ndim
+        self.labels = labels
+        self.n_cells = labels.shape[0]
+        self._batch = batch
+        self._row_source = row_source      # per stacked input row: hyperplane j, or -1 - k
+        self.volumes = batch.volume
+        self.centroids = batch.centroid
+        self.walls, self.boundary_areas = _walls_of(model, labels, batch, row_source)
+
+    def cell(self, i):
+        """Cell ``i`` as a :class:`Polytope`."""
+        return self._batch[i]
+
+    def locate(self, X):
+        """Index of the cell containing each point, int (n_points,); -1 outside the domain.
+
+        A point on a hyperplane gets the cell on its ``A x <= b`` side when that cell exists.
+        """
+        X = as_float_matrix(np.atleast_2d(X), "X", ncols=self.ndim)
+        dom_A, dom_b, _ = _domain_halfspaces(self.domain, self.ndim)
+        inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
+        found = _find_labels(self.labels, self.model.signs(X))
+        found[~inside] = -1
+        return found
+
+    def __repr__(self):
+        return f"Partition(n_cells={self.n_cells}, n_walls={len(self.walls)}, ndim={self.ndim})"
+
+
+def _label_keys(labels):
+    """Rows of a bool matrix as sortable void scalars (packed bits, hyperplane 0 first)."""
+    packed = np.packbits(labels, axis=1, bitorder="little")
+    packed = np.ascontiguousarray(packed)
+    return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+
+
+def _find_labels(labels, queries):
+    """Index of each query row among the rows of labels (all distinct), or -1."""
+    keys, wanted = _label_keys(labels), _label_keys(queries)
+    order = np.argsort(keys)
+    pos = np.searchsorted(keys[order], wanted)
+    pos = np.minimum(pos, len(keys) - 1)
+    hit = keys[order][pos] == wanted
+    return np.where(hit, order[pos], -1).astype(np.int64)
+
+
+def _walls_of(model, labels, batch, row_source):
+    """Walls and boundary areas of an arrangement's cells from their facets."""
+    n = labels.shape[0]
+    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
+    source = row_source[batch.facet_index]
+    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
+    on_plane = source >= 0
+    cells, planes = owner[on_plane], source[on_plane]
+    # the cell across a facet on hyperplane j differs in the signs of every hyperplane equal
+    # to H_j as a set
+    group = model.coincident_groups()
+    flip = group[:, None] == group[None, :]                    # (m, m)
+    neighbour_labels = labels[cells] ^ flip[planes]
+    neighbours = _find_labels(labels, neighbour_labels)
+    if (neighbours < 0).any():
+        raise RuntimeError("internal error: a facet on a hyperplane has no cell across it")
+    facets = np.flatnonzero(on_plane)[cells < neighbours]
+    pairs = np.column_stack([cells, neighbours])[cells < neighbours]
+    order = np.lexsort(pairs.T[::-1])
+    walls = Walls(
+        cells=pairs[order],
+        areas=batch.facet_areas[facets[order]],
+        normals=batch.facet_normals[facets[order]],
+        centroids=batch.facet_centroids[facets[order]],
+    )
+    return walls, boundary
+
+
+# ---------------------------------------------------------------------------------------------
+# enumeration
+
+
+def _csr_positions(ptr, cells):
+    """Positions in a CSR array of the rows of `cells`, and the new row pointer."""
+    lengths = ptr[cells + 1] - ptr[cells]
+    new_ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    positions = np.arange(new_ptr[-1]) - np.repeat(new_ptr[:-1] - ptr[cells], lengths)
+    return positions.astype(np.int64), new_ptr
+
+
+def _with_extra_row(A, b, src, ptr, cells, extra_A, extra_b, extra_src):
+    """Stacked halfspaces of each listed cell followed by one extra row (per cell)."""
+    pos, new_ptr = _csr_positions(ptr, cells)
+    lengths = np.diff(new_ptr)
+    out_ptr = np.r_[0, np.cumsum(lengths + 1)].astype(np.int64)
+    total = out_ptr[-1]
+    is_extra = np.zeros(total, dtype=bool)
+    is_extra[out_ptr[1:] - 1] = True
+    out_A = np.empty((total, A.shape[1]))
+    out_b = np.empty(total)
+    out_src = np.empty(total, dtype=np.int64)
+    out_A[~is_extra], out_b[~is_extra], out_src[~is_extra] = A[pos], b[pos], src[pos]
+    out_A[is_extra], out_b[is_extra], out_src[is_extra] = extra_A, extra_b, extra_src
+    return out_A, out_b, out_src, out_ptr
+
+
+def _zaslavsky_bound(m, d):
+    """Most cells m hyperplanes can cut d-space into: sum_{i <= d} C(m, i)."""
+    return sum(math.comb(m, i) for i in range(min(m, d) + 1))
+
+
+def partition(model, domain=None, *, regions="linear", exact="auto", progress=False,
+              max_cells=None):
+    """Every cell of the partition a model induces on a bounded domain, exactly.
+
+    Parameters
+    ----------
+    model : Arrangement
+        The partition source (networks, trees, max-affine and Voronoi sources are not built
+        yet).
+    domain : Box or Polytope
+        Required for an Arrangement, which defines none.
+    regions : {"linear"}
+        "decision" belongs to classifiers and is not available for arrangements.
+    exact : "auto" or bool
+        Combinatorics are always exact; measures are floating point ("auto", False). True is
+        not supported for partitions yet.
+    progress : bool
+        Print one line per hyperplane to stderr.
+    max_cells : int, optional
+        Stop with an error once the partition would exceed this many cells.
+
+    Returns
+    -------
+    Partition
+
+    Notes
+    -----
+    Hyperplane j splits the cells whose vertices it does not clearly avoid (a float test with a
+    wide margin); each such cell is recomputed as its two sides by one batch call of the exact
+    polytope kernel, keeping only sides with interior and only their facet rows. Cost: one
+    kernel evaluation per (cut cell, side) pair. Memory before an enumeration is bounded by
+    Zaslavsky's count ``sum_{i<=d} C(m, i)``, which ``max_cells`` errors quote.
+
+    Examples
+    --------
+    >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.3, 0.6]), Box([0, 0], [1, 1]))
+    >>> part.volumes.round(12).tolist()
+    [0.18, 0.42, 0.12, 0.28]
+    >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
+    ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
+    """
+    if not isinstance(model, Arrangement):
+        raise InvalidInputError(
+            f"model must be a geomcore.Arrangement for now; got {type(model).__name__} "
+            "(ReLU networks, trees, max-affine and Voronoi partitions are not built yet)"
+        )
+    if regions != "linear":
+        raise InvalidInputError(f'regions must be "linear" for an Arrangement; got {regions!r}')
+    if exact is True:
+        raise InvalidInputError("exact=True is not supported for partitions yet; use 'auto'")
+    if domain is None:
+        raise InvalidInputError("domain is required: an Arrangement defines no domain (pass a Box)")
+    if max_cells is not None and (not isinstance(max_cells, (int, np.integer)) or max_cells < 1):
+        raise InvalidInputError(f"max_cells must be a positive int; got {max_cells!r}")
+    d, m = model.ndim, model.n_hyperplanes
+    dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
+
+    # the domain is cell 0; row sources: hyperplane j >= 0, domain row k as -1 - k
+    A, b = dom_A, dom_b
+    src = -1 - np.arange(len(dom_b), dtype=np.int64)
+    ptr = np.array([0, len(b)], dtype=np.int64)
+    labels = np.zeros((1, m), dtype=bool)
+    first = polytopes(A, b, ptr, measures=False)
+    V, vptr = first.vertices, first.vertex_offsets       # every cell's vertices, CSR
+    for j in range(m):
+        a_j, b_j = model.A[j], model.b[j]
+        # vertices clearly on one side (margin far above rounding) keep the cell whole
+        s = V @ a_j - b_j
+        margin = 1e-9 * (np.abs(V) @ np.abs(a_j) + abs(b_j))
+        below = np.maximum.reduceat(s + margin, vptr[:-1]) < 0
+        above = np.minimum.reduceat(s - margin, vptr[:-1]) > 0
+        cut = np.flatnonzero(~below & ~above)
+        labels[above, j] = True
+        if cut.size:
+            both = np.repeat(cut, 2)
+            side = np.tile([1.0, -1.0], cut.size)            # x <= b side first (bit 0)
+            cA, cb, csrc, cptr = _with_extra_row(A, b, src, ptr, both, side[:, None] * a_j,
+                                                 side * b_j, np.full(both.size, j))
+            children = polytopes(cA, cb, cptr, measures=False, errors="ignore")
+            keep = np.flatnonzero(children.status == 0)
+            if (children.status[children.status != 0] > 3).any():
+                bad = int(children.status[children.status > 3][0])
+                raise DegenerateInputError(f"a cell split by hyperplane {j} failed (status {bad})")
+            # the surviving sides, reduced to their facet rows
+            fpos, fptr = _csr_positions(children.facet_offsets, keep)
+            rows = children.facet_index[fpos]
+            child_labels = labels[both[keep]].copy()
+            child_labels[:, j] = side[keep] < 0
+            whole = np.flatnonzero(~np.isin(np.arange(len(labels)), cut))
+            wpos, wptr = _csr_positions(ptr, whole)
+            A = np.vstack([A[wpos], cA[rows]])
+            b = np.r_[b[wpos], cb[rows]]
+            src = np.r_[src[wpos], csrc[rows]]
+            ptr = np.r_[wptr, wptr[-1] + fptr[1:]].astype(np.int64)
+            labels = np.vstack([labels[whole], child_labels])
+            wvpos, wvptr = _csr_positions(vptr, whole)
+            cvpos, cvptr = _csr_positions(children.vertex_offsets, keep)
+            V = np.vstack([V[wvpos], children.vertices[cvpos]])
+            vptr = np.r_[wvptr, wvptr[-1] + cvptr[1:]].astype(np.int64)
+            if max_cells is not None and len(labels) > max_cells:
+                raise DegenerateInputError(
+                    f"the partition exceeds max_cells={max_cells} after {j + 1} of {m} "
+                    f"hyperplanes ({len(labels)} cells; up to {_zaslavsky_bound(m, d)} in all)"
+                )
+        if progress:
+            print(f"geomcore.partition: hyperplane {j + 1}/{m}, {len(labels)} cells",
+                  file=sys.stderr)
+    # canonical order: labels as binary numbers, hyperplane 0 the lowest bit
+    order = np.lexsort(labels.T) if m else np.arange(len(labels))
+    pos, ptr = _csr_positions(ptr, order)
+    A, b, src, labels = A[pos], b[pos], src[pos], labels[order]
+    batch = polytopes(A, b, ptr)
+    total = float(batch.volume.sum())
+    if not math.isclose(total, dom_volume, rel_tol=1e-8):
+        raise RuntimeError(f"internal error: cell volumes sum to {total}, domain has {dom_volume}")
+    return Partition(model, domain, labels, batch, src)

@@ -1,0 +1,182 @@
+"""Partitions of arrangements: SPEC worked examples, counts from theory, a brute-force oracle,
+conservation invariants, degenerate arrangements and errors."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from geomcore import DegenerateInputError, InvalidInputError, Polytope
+from geomcore.partition import Arrangement, Box, partition
+
+
+def check_invariants(part, domain_volume):
+    """Volumes fill the domain; each cell's facets are its walls plus its boundary."""
+    assert part.volumes.sum() == pytest.approx(domain_volume, rel=1e-12)
+    assert (part.volumes > 0).all()
+    facet_area = np.array([part.cell(i).facet_areas.sum() for i in range(part.n_cells)])
+    wall_area = np.bincount(part.walls.cells.ravel(), weights=np.repeat(part.walls.areas, 2),
+                            minlength=part.n_cells)
+    np.testing.assert_allclose(facet_area, wall_area + part.boundary_areas, rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(part.walls.normals, axis=1), 1.0, rtol=1e-12)
+    assert (part.walls.cells[:, 0] < part.walls.cells[:, 1]).all()
+    # the wall normal points from the first cell's centroid side into the second's
+    towards = part.centroids[part.walls.cells[:, 1]] - part.centroids[part.walls.cells[:, 0]]
+    assert (np.einsum("ij,ij->i", towards, part.walls.normals) > 0).all()
+
+
+@pytest.mark.parametrize("a, b, volumes, walls", [
+    (0.5, 0.5, [0.25] * 4, [0.5] * 4),
+    (0.3, 0.6, [0.18, 0.42, 0.12, 0.28], [0.6, 0.3, 0.7, 0.4]),
+])
+def test_partition_spec_test_vectors(a, b, volumes, walls):
+    part = partition(Arrangement([[1, 0], [0, 1]], [a, b]), Box([0, 0], [1, 1]))
+    assert part.labels.astype(int).tolist() == [[0, 0], [1, 0], [0, 1], [1, 1]]
+    np.testing.assert_allclose(part.volumes, volumes, rtol=1e-14)
+    assert part.walls.cells.tolist() == [[0, 1], [0, 2], [1, 3], [2, 3]]
+    np.testing.assert_allclose(part.walls.areas, walls, rtol=1e-14)
+    check_invariants(part, 1.0)
+
+
+def generic_hyperplanes(rng, n, d):
+    """n hyperplanes through random points of the unit ball with random normals."""
+    A = rng.normal(size=(n, d))
+    points = rng.uniform(-0.5, 0.5, size=(n, d))
+    return A, np.einsum("ij,ij->i", A, points)
+
+
+@pytest.mark.parametrize("d, n", [(2, 12), (3, 9), (4, 6)])
+def test_partition_zaslavsky_count(d, n):
+    rng = np.random.default_rng(d)
+    A, b = generic_hyperplanes(rng, n, d)
+    # a domain big enough to hold every vertex of the arrangement
+    part = partition(Arrangement(A, b), Box(np.full(d, -1e4), np.full(d, 1e4)))
+    assert part.n_cells == sum(math.comb(n, i) for i in range(d + 1))
+    check_invariants(part, 2e4**d)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7])
+def test_partition_lines_through_one_point(n):
+    # integer normals and a dyadic point: the offsets are exact, so the lines meet in one point
+    A = np.array([[1, 0], [0, 1], [1, 1], [1, -1], [1, 2], [2, 1], [1, -2]], float)[:n]
+    point = np.array([0.25, 0.5])
+    part = partition(Arrangement(A, A @ point), Box([-1, -1], [1, 1]))
+    assert part.n_cells == 2 * n
+    check_invariants(part, 4.0)
+
+
+def test_partition_nearly_concurrent_lines_are_exact():
+    # unit normals at 0, 60 and 120 degrees through (0.25, 0.5): the offsets round, the lines
+    # miss each other by ~1e-17 and leave a tiny triangle, which an exact partition must keep
+    angles = np.pi * np.arange(3) / 3
+    A = np.column_stack([np.cos(angles), np.sin(angles)])
+    part = partition(Arrangement(A, A @ np.array([0.25, 0.5])), Box([-1, -1], [1, 1]))
+    assert part.n_cells == 7
+    assert part.volumes.min() < 1e-30
+    assert part.volumes.sum() == pytest.approx(4.0, rel=1e-14)
+
+
+def brute_force_labels(A, b, lo, hi):
+    """Sign vectors of the full-dimensional cells: maximise the slack t of every strict sign
+    by LP (an independent oracle)."""
+    m, d = A.shape
+    found = []
+    for signs in itertools.product([False, True], repeat=m):
+        s = np.where(signs, -1.0, 1.0)           # True: a.x > b, i.e. -a.x + t <= -b
+        rows = np.vstack([s[:, None] * A, np.eye(d), -np.eye(d)])
+        rhs = np.r_[s * b, hi, -lo]
+        res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.column_stack([rows, np.ones(len(rhs))]),
+                      b_ub=rhs, bounds=[(None, None)] * d + [(None, 1.0)], method="highs")
+        if res.status == 0 and -res.fun > 1e-9:
+            found.append(signs)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("d, m", [(2, 6), (3, 5), (4, 4)])
+def test_partition_matches_brute_force(d, m):
+    rng = np.random.default_rng(10 + d)
+    A, b = generic_hyperplanes(rng, m, d)
+    lo, hi = np.full(d, -0.7), np.full(d, 0.7)
+    part = partition(Arrangement(A, b), Box(lo, hi))
+    assert sorted(map(tuple, part.labels.tolist())) == brute_force_labels(A, b, lo, hi)
+    check_invariants(part, 1.4**d)
+
+
+def test_partition_locate_agrees_with_signs(rng):
+    A, b = generic_hyperplanes(rng, 8, 3)
+    arr = Arrangement(A, b)
+    part = partition(arr, Box([-1, -1, -1], [1, 1, 1]))
+    X = rng.uniform(-1, 1, size=(500, 3))
+    cells = part.locate(X)
+    assert (cells >= 0).all()
+    np.testing.assert_array_equal(part.labels[cells], arr.signs(X))
+    for i in np.unique(cells)[:10]:
+        assert part.cell(i).contains(X[cells == i]).all()
+    assert part.locate([[2.0, 0, 0]]).tolist() == [-1]
+
+
+def test_partition_degenerate_arrangements():
+    box = Box([0, 0], [1, 1])
+    base = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), box)
+    # a duplicated line, the same line reversed and a line missing the domain add no cell
+    A = [[1, 0], [0, 1], [2, 0], [-1, 0], [1, 1]]
+    part = partition(Arrangement(A, [0.5, 0.5, 1.0, -0.5, 5.0]), box)
+    assert part.n_cells == 4
+    np.testing.assert_allclose(part.volumes, base.volumes)
+    assert (part.labels[:, 2] == part.labels[:, 0]).all()
+    assert (part.labels[:, 3] == ~part.labels[:, 0]).all()
+    assert not part.labels[:, 4].any()
+    np.testing.assert_allclose(part.walls.areas, base.walls.areas)
+    check_invariants(part, 1.0)
+    # a line through a domain vertex, and parallel lines
+    part = partition(Arrangement([[1, 1], [1, 0], [1, 0]], [1.0, 0.25, 0.75]), box)
+    assert part.n_cells == 6
+    check_invariants(part, 1.0)
+
+
+def test_partition_thin_and_scaled_cells():
+    # two lines 1e-10 apart: a cell thinner than 1e-9 survives and the invariants hold
+    part = partition(Arrangement([[1, 0], [1, 0], [0, 1]], [0.5, 0.5 + 1e-10, 0.5]),
+                     Box([0, 0], [1, 1]))
+    assert part.n_cells == 6
+    assert part.volumes.min() == pytest.approx(0.5e-10, rel=1e-5)
+    check_invariants(part, 1.0)
+    big = partition(Arrangement([[1, 0], [1, 1]], [0.3e6, 1.1e6]), Box([0, 0], [1e6, 1e6]))
+    small = partition(Arrangement([[1, 0], [1, 1]], [0.3, 1.1]), Box([0, 0], [1, 1]))
+    np.testing.assert_allclose(big.volumes, small.volumes * 1e12, rtol=1e-12)
+
+
+def test_partition_polytope_domain():
+    triangle = Polytope([[-1, 0], [0, -1], [1, 1]], [0, 0, 1])
+    part = partition(Arrangement([[1, 0]], [0.5]), triangle)
+    assert part.n_cells == 2
+    check_invariants(part, 0.5)
+
+
+def test_partition_progress_and_limits(capsys):
+    rng = np.random.default_rng(0)
+    A, b = generic_hyperplanes(rng, 10, 2)
+    partition(Arrangement(A, b), Box([-1, -1], [1, 1]), progress=True)
+    assert "hyperplane 10/10" in capsys.readouterr().err
+    with pytest.raises(DegenerateInputError, match=r"exceeds max_cells=5 .* up to 56 in all"):
+        partition(Arrangement(A, b), Box([-1, -1], [1, 1]), max_cells=5)
+
+
+def test_partition_errors():
+    arr = Arrangement([[1, 0]], [0.5])
+    with pytest.raises(DegenerateInputError, match=r"A\[1\] is zero"):
+        Arrangement([[1, 0], [0, 0]], [0.5, 1])
+    with pytest.raises(DegenerateInputError, match="must be finite"):
+        Arrangement([[1, np.nan]], [0.5])
+    with pytest.raises(InvalidInputError, match="domain is required"):
+        partition(arr)
+    with pytest.raises(InvalidInputError, match="domain must have ndim=2"):
+        partition(arr, Box([0, 0, 0], [1, 1, 1]))
+    with pytest.raises(DegenerateInputError, match=r"lo\[1\]=1.0 >= hi\[1\]=1.0"):
+        Box([0, 1], [1, 1])
+    with pytest.raises(InvalidInputError, match="model must be a geomcore.Arrangement"):
+        partition([np.eye(2)], Box([0, 0], [1, 1]))
+    with pytest.raises(InvalidInputError, match="max_cells must be a positive int"):
+        partition(arr, Box([0, 0], [1, 1]), max_cells=0)
