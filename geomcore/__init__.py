@@ -14,7 +14,7 @@ from geomcore.errors import (
     UnboundedError,
 )
 from geomcore import convert
-from geomcore.partition import Arrangement, Box, Partition, Walls, partition
+from geomcore.partitions import Arrangement, Box, Partition, Walls, partition
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"

@@ -7,11 +7,11 @@ import pytest
 import geomcore
 import geomcore._kernels._exact
 import geomcore.convert
-import geomcore.partition
+import geomcore.partitions
 import geomcore.polytope
 
 
-@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partition,
+@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partitions,
                                     geomcore._kernels._exact])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import linprog
 
 from geomcore import DegenerateInputError, InvalidInputError, Polytope
-from geomcore.partition import Arrangement, Box, partition
+from geomcore.partitions import Arrangement, Box, partition
 
 
 def check_invariants(part, domain_volume):
