@@ -26,11 +26,8 @@ __all__ = ["Polytope", "PolytopeBatch", "polytopes"]
 # status codes shared by the kernel (_polytope.pxd) and the reference
 OK, INFEASIBLE, UNBOUNDED, NO_INTERIOR, RANK_DEFICIENT, PRECISION, MEMORY, NUMERICAL = range(8)
 
-#: the implementations of ``polytope_batch``; tests swap them to run both
-IMPLEMENTATIONS = {
-    "kernel": _polytope.polytope_batch,
-    "reference": _reference_polytope.polytope_batch,
-}
+#: "kernel" (the Cython kernel) or "reference" (the exact Python reference, same function name
+#: and outputs); tests switch it to run every behavioural test on both
 _implementation = "kernel"
 
 
@@ -51,7 +48,9 @@ def _n_workers(workers):
     if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)) \
             or workers == 0 or workers < -1:
         raise InvalidInputError(f"workers must be a positive int or -1 (all CPUs); got {workers!r}")
-    return os.cpu_count() or 1 if workers == -1 else int(workers)
+    if workers == -1:
+        return os.cpu_count() or 1
+    return int(workers)
 
 
 def _stack_batches(parts, row_starts):
@@ -63,13 +62,11 @@ def _stack_batches(parts, row_starts):
                 "dihedral_angles"):
         out[key] = np.concatenate([p[key] for p in parts])
     out["facet_index"] = np.concatenate([p["facet_index"] + r0 for p, r0 in zip(parts, row_starts)])
-    for key, base_key in (("vertex_offsets", "vertex_offsets"), ("facet_offsets", "facet_offsets"),
-                          ("ridge_offsets", "ridge_offsets"),
-                          ("incidence_indptr", "incidence_indptr")):
+    for key in ("vertex_offsets", "facet_offsets", "ridge_offsets", "incidence_indptr"):
         pieces, base = [np.zeros(1, np.int64)], 0
         for p in parts:
             pieces.append(p[key][1:] + base)
-            base += p[base_key][-1]
+            base += p[key][-1]
         out[key] = np.concatenate(pieces)
     return out
 
@@ -99,7 +96,7 @@ def _compute(A, b, offsets, exact, measures=True, workers=1):
     elif _implementation == "kernel":
         raw = _kernel_batch(As, bs, offsets, measures, workers)
     else:
-        raw = IMPLEMENTATIONS[_implementation](As, bs, offsets)
+        raw = _reference_polytope.polytope_batch(As, bs, offsets)
     if not measures:
         for key in _MEASURES:
             raw[key] = np.full_like(raw[key], np.nan)

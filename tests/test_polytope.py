@@ -517,3 +517,6 @@ def test_polytopes_workers_give_the_same_result(rng):
     assert three[299].volume == one[299].volume
     with pytest.raises(InvalidInputError, match="workers must be a positive int or -1"):
         polytopes(A, b, offsets, workers=0)
+    from geomcore.polytope import _n_workers
+
+    assert _n_workers(3) == 3 and _n_workers(None) == 1 and _n_workers(-1) >= 1
