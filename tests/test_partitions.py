@@ -180,3 +180,22 @@ def test_partition_errors():
         partition([np.eye(2)], Box([0, 0], [1, 1]))
     with pytest.raises(InvalidInputError, match="max_cells must be a positive int"):
         partition(arr, Box([0, 0], [1, 1]), max_cells=0)
+
+
+def test_partition_matches_shapely_polygonize():
+    shapely = pytest.importorskip("shapely")
+    from shapely.geometry import LineString
+
+    rng = np.random.default_rng(5)
+    A, b = generic_hyperplanes(rng, 15, 2)
+    square = shapely.box(-1, -1, 1, 1)
+    segments = []
+    for a, c in zip(A, b):
+        foot = a * c / (a @ a)
+        along = np.array([-a[1], a[0]]) * (10 / np.linalg.norm(a))
+        segments.append(LineString([foot - along, foot + along]).intersection(square))
+    faces = shapely.polygonize(shapely.unary_union(segments + [square.boundary]).geoms).geoms
+    part = partition(Arrangement(A, b), Box([-1, -1], [1, 1]))
+    assert part.n_cells == len(faces)
+    np.testing.assert_allclose(np.sort(part.volumes), np.sort([f.area for f in faces]),
+                               rtol=1e-9, atol=1e-12)

@@ -129,3 +129,11 @@ def random_cells(rng, n, d, k_max=8, half_side=0.5, r_min=0.05, r_max=0.5,
     if return_centres:
         return A, b, offsets, centres
     return A, b, offsets
+
+
+def random_hyperplanes(rng, n, d):
+    """n hyperplanes with normal random normals through uniform points of [-0.9, 0.9]^d, as
+    (A, b) of ``A[j] . x = b[j]``."""
+    A = rng.normal(size=(n, d))
+    points = rng.uniform(-0.9, 0.9, size=(n, d))
+    return A, np.einsum("ij,ij->i", A, points)

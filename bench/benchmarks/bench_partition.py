@@ -1,0 +1,92 @@
+"""Benchmarks of ``geomcore.partition`` on hyperplane arrangements.
+
+``ArrangementSuite`` (2-D): random lines through the box [-1, 1]^2, with shapely's
+``polygonize`` of the noded line segments as the peer (it finds the same faces, without walls or
+exact decisions). ``PlaneArrangementSuite`` (3-D): geomcore only, cells per second and memory.
+Issue 4 adds networks, trees and the Regioncam peer.
+"""
+
+import numpy as np
+
+from ._data import random_hyperplanes
+
+
+def _shapely_faces(A, b):
+    """Faces of the line arrangement in [-1, 1]^2 by noding and polygonize (the peer)."""
+    from shapely import box, polygonize, unary_union
+    from shapely.geometry import LineString
+
+    square = box(-1, -1, 1, 1)
+    lines = []
+    for (a1, a2), c in zip(A, b):
+        # two far points on the line a . x = c, clipped to the square
+        p = np.array([a1, a2]) * c / (a1 * a1 + a2 * a2)
+        t = np.array([-a2, a1]) * (10.0 / np.hypot(a1, a2))
+        segment = LineString([p - t, p + t]).intersection(square)
+        if not segment.is_empty:
+            lines.append(segment)
+    noded = unary_union(lines + [square.boundary])
+    return polygonize(noded.geoms if hasattr(noded, "geoms") else [noded])
+
+
+class ArrangementSuite:
+    """Cells of n random lines in [-1, 1]^2: geomcore (exact cells, walls, areas) against
+    shapely polygonize (faces only)."""
+
+    params = [["geomcore", "shapely"], [50, 100, 200]]
+    param_names = ["method", "n_lines"]
+    timeout = 300
+
+    def setup(self, method, n):
+        rng = np.random.default_rng(1234)
+        self.A, self.b = random_hyperplanes(rng, n, 2)
+        if method == "shapely":
+            try:
+                import shapely  # noqa: F401
+            except ImportError:
+                raise NotImplementedError("shapely is not installed")
+
+    def time_cells(self, method, n):
+        if method == "geomcore":
+            from geomcore import Arrangement, Box, partition
+
+            partition(Arrangement(self.A, self.b), Box([-1, -1], [1, 1]))
+        else:
+            _shapely_faces(self.A, self.b)
+
+    def track_n_cells(self, method, n):
+        if method == "geomcore":
+            from geomcore import Arrangement, Box, partition
+
+            return partition(Arrangement(self.A, self.b), Box([-1, -1], [1, 1])).n_cells
+        return len(_shapely_faces(self.A, self.b).geoms)
+
+    track_n_cells.unit = "cells"
+
+
+class PlaneArrangementSuite:
+    """Cells of n random planes in [-1, 1]^3 (geomcore only): time, memory, cell count."""
+
+    params = [[50, 100]]
+    param_names = ["n_planes"]
+    timeout = 600
+
+    def setup(self, n):
+        rng = np.random.default_rng(1234)
+        self.A, self.b = random_hyperplanes(rng, n, 3)
+
+    def _run(self):
+        from geomcore import Arrangement, Box, partition
+
+        return partition(Arrangement(self.A, self.b), Box(-np.ones(3), np.ones(3)))
+
+    def time_cells(self, n):
+        self._run()
+
+    def peakmem_cells(self, n):
+        self._run()
+
+    def track_n_cells(self, n):
+        return self._run().n_cells
+
+    track_n_cells.unit = "cells"
