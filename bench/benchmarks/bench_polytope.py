@@ -260,6 +260,10 @@ class PolytopeSuite(_RandomPolytopeCase):
     timeout = 300
 
     def setup(self, method, d):
+        if method == "scipy" and d >= 8:
+            # measured: ConvexHull of the HalfspaceIntersection vertices raises QhullError
+            # QH6297 (precision) on this polytope after ~100 s; cdd + ConvexHull is the d = 8 peer
+            raise NotImplementedError("Qhull fails with a precision error here (QH6297)")
         super().setup(method, d)
         _sampling(self, single_shot=(method in PEERS and d >= 8))
 
