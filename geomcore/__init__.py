@@ -14,7 +14,7 @@ from geomcore.errors import (
     UnboundedError,
 )
 from geomcore import convert
-from geomcore.partitions import Arrangement, Box, Partition, Walls, partition
+from geomcore.partitions import Arrangement, Box, Hinges, Partition, Walls, partition
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"
@@ -45,6 +45,7 @@ __all__ = [
     "Arrangement",
     "Partition",
     "Walls",
+    "Hinges",
     "partition",
     "get_include",
     "convert",

@@ -18,7 +18,7 @@ from geomcore._validation import as_float_matrix, as_float_vector, as_halfspaces
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.polytope import Polytope, polytopes
 
-__all__ = ["Box", "Arrangement", "Walls", "Partition", "partition"]
+__all__ = ["Box", "Arrangement", "Walls", "Hinges", "Partition", "partition"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +160,33 @@ def _proportional(u, v):
 
 
 @dataclass(frozen=True)
+class Hinges:
+    """(ndim-2)-dimensional faces where three or more cells meet (CSR over hinges).
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n_hinges + 1,)
+    indices : ndarray of int64, shape (nnz,)
+        The cells around each hinge, increasing.
+    angles : ndarray, shape (nnz,)
+        Each cell's interior dihedral angle at the hinge, aligned with ``indices``.
+    volumes : ndarray, shape (n_hinges,)
+        (ndim-2)-volumes; 1.0 in 2-D.
+    interior : ndarray of bool, shape (n_hinges,)
+        False for hinges on the domain's boundary.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    angles: np.ndarray
+    volumes: np.ndarray
+    interior: np.ndarray
+
+    def __len__(self):
+        return self.volumes.shape[0]
+
+
+@dataclass(frozen=True)
 class Walls:
     """(ndim-1)-dimensional intersections of two cells.
 
@@ -197,6 +224,8 @@ class Partition:
     volumes : ndarray, shape (n_cells,)
     centroids : ndarray, shape (n_cells, ndim)
     walls : Walls
+    hinges : Hinges
+        In an arrangement cells meet face to face, so every angle is below pi.
     boundary_areas : ndarray, shape (n_cells,)
         (ndim-1)-volume of each cell's intersection with the domain's boundary.
     """
@@ -212,6 +241,7 @@ class Partition:
         self.volumes = batch.volume
         self.centroids = batch.centroid
         self.walls, self.boundary_areas = _walls_of(model, labels, batch, row_source)
+        self.hinges = _hinges_of(model, domain, labels, batch, row_source)
 
     def cell(self, i):
         """Cell ``i`` as a :class:`Polytope`."""
@@ -276,6 +306,76 @@ def _walls_of(model, labels, batch, row_source):
         centroids=batch.facet_centroids[facets[order]],
     )
     return walls, boundary
+
+
+def _flat_members(rows, pair_rows):
+    """For each pair of rows (i, j) of `rows` (homogeneous [a, -b]), a bool mask of the rows
+    whose hyperplane contains the flat H_i & H_j: those in the span of rows i and j. A float
+    test with a wide margin, then exact rank checks (3x3 determinants) for the near cases."""
+    from geomcore._kernels._exact import det_sign
+
+    unit = rows / np.linalg.norm(rows, axis=1)[:, None]
+    u = unit[pair_rows[:, 0]]
+    v = unit[pair_rows[:, 1]] - np.einsum("pk,pk->p", unit[pair_rows[:, 1]], u)[:, None] * u
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    # squared distance of every unit row from the plane span(u, v); its rounding error is
+    # about 1e-16, so 1e-12 (a distance of 1e-6) keeps every true member among the candidates
+    members = np.empty((len(pair_rows), len(rows)), dtype=bool)
+    for lo in range(0, len(pair_rows), 4096):              # bounded memory
+        cu, cv = u[lo:lo + 4096] @ unit.T, v[lo:lo + 4096] @ unit.T
+        members[lo:lo + 4096] = 1.0 - cu**2 - cv**2 < 1e-12
+    members[np.arange(len(pair_rows)), pair_rows[:, 0]] = True
+    members[np.arange(len(pair_rows)), pair_rows[:, 1]] = True
+    # confirm the near ones exactly: row h is in the span iff every 3x3 minor on two columns
+    # where rows i and j are independent, plus one more column, vanishes
+    for p, h in zip(*np.nonzero(members)):
+        i, j = pair_rows[p]
+        if h in (i, j):
+            continue
+        M = rows[[i, j, h]]
+        cols = next((a, c) for a in range(M.shape[1]) for c in range(a + 1, M.shape[1])
+                    if det_sign(M[:2, [a, c]]) != 0)
+        members[p, h] = all(det_sign(M[:, [cols[0], cols[1], k]]) == 0
+                            for k in range(M.shape[1]) if k not in cols)
+    return members
+
+
+def _hinges_of(model, domain, labels, batch, row_source):
+    """Hinges of an arrangement partition. A cell's ridge lies on the flat H_a & H_b of its two
+    facets; the hinge is that flat's face with fixed signs on every hyperplane not containing
+    it, so cells sharing (rows through the flat, those signs) meet there."""
+    d, m = model.ndim, model.n_hyperplanes
+    empty = Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+                   np.zeros(0, bool))
+    if d < 2 or len(batch.ridges) == 0:
+        return empty
+    dom_A, dom_b, _ = _domain_halfspaces(domain, d)
+    # every row that can carry a facet: the hyperplanes, then the domain's rows (source -1 - k)
+    rows = np.vstack([np.column_stack([model.A, -model.b]), np.column_stack([dom_A, -dom_b])])
+    row_of_source = lambda src: np.where(src >= 0, src, m - 1 - src)
+    owner = np.repeat(np.arange(len(labels)), np.diff(batch.ridge_offsets))
+    first_facet = batch.facet_offsets[owner]
+    fa = row_of_source(row_source[batch.facet_index[first_facet + batch.ridges[:, 0]]])
+    fb = row_of_source(row_source[batch.facet_index[first_facet + batch.ridges[:, 1]]])
+    pairs = np.sort(np.column_stack([fa, fb]), axis=1)
+    flats, flat_of = np.unique(pairs, axis=0, return_inverse=True)
+    members = _flat_members(rows, flats)[flat_of.ravel()]      # (n_ridges, m + n_dom)
+    signs = labels[owner] & ~members[:, :m]
+    keys = _label_keys(np.hstack([members, signs]))
+    _, hinge_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    hinge_of = hinge_of.ravel()
+    big = counts[hinge_of] >= 3
+    if not big.any():
+        return empty
+    order = np.lexsort((owner[big], hinge_of[big]))
+    ids = hinge_of[big][order]
+    cells = owner[big][order]
+    angles = batch.dihedral_angles[big][order]
+    volumes = batch.ridge_volumes[big][order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
+    indptr = np.r_[starts, len(ids)].astype(np.int64)
+    interior = ~members[big][order][starts, m:].any(axis=1)
+    return Hinges(indptr, cells.astype(np.int64), angles, volumes[starts], interior)
 
 
 # ---------------------------------------------------------------------------------------------

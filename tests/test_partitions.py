@@ -199,3 +199,49 @@ def test_partition_matches_shapely_polygonize():
     assert part.n_cells == len(faces)
     np.testing.assert_allclose(np.sort(part.volumes), np.sort([f.area for f in faces]),
                                rtol=1e-9, atol=1e-12)
+
+
+def angle_sums(part):
+    return np.add.reduceat(part.hinges.angles, part.hinges.indptr[:-1])
+
+
+@pytest.mark.parametrize("d, n", [(2, 8), (3, 6), (4, 5)])
+def test_partition_hinge_angles_sum_to_two_pi(d, n):
+    rng = np.random.default_rng(20 + d)
+    A, b = generic_hyperplanes(rng, n, d)
+    part = partition(Arrangement(A, b), Box(-np.ones(d), np.ones(d)))
+    h = part.hinges
+    assert len(h) > 0 and h.interior.any()
+    sums = angle_sums(part)
+    np.testing.assert_allclose(sums[h.interior], 2 * np.pi, rtol=1e-12)
+    # on the boundary: pi inside a domain facet, pi/2 along a box edge
+    assert np.isin(np.round(sums[~h.interior] / np.pi, 9), [0.5, 1.0]).all()
+    np.testing.assert_array_equal(np.diff(h.indptr) >= 3, True)
+    assert (h.volumes > 0).all()
+    if d == 2:
+        # generic lines: every crossing inside the box is one interior hinge of four cells
+        inside = 0
+        for i, j in itertools.combinations(range(n), 2):
+            x = np.linalg.solve(A[[i, j]], b[[i, j]])
+            inside += bool((np.abs(x) < 1).all())
+        assert h.interior.sum() == inside
+        assert (np.diff(h.indptr)[h.interior] == 4).all()
+
+
+def test_partition_hinges_of_concurrent_lines():
+    A = np.array([[1, 0], [0, 1], [1, 1]], float)
+    part = partition(Arrangement(A, A @ np.array([0.25, 0.5])), Box([-1, -1], [1, 1]))
+    h = part.hinges
+    assert h.interior.sum() == 1
+    k = int(np.flatnonzero(h.interior)[0])
+    assert h.indptr[k + 1] - h.indptr[k] == 6           # six sectors around the point
+    assert angle_sums(part)[k] == pytest.approx(2 * np.pi, rel=1e-12)
+
+
+def test_partition_hinges_spec_vectors():
+    part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
+    h = part.hinges
+    assert len(h) == 1 and h.interior.tolist() == [True]
+    assert h.indices.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(h.angles, np.pi / 2, rtol=1e-14)
+    assert h.volumes.tolist() == [1.0]
