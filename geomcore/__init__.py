@@ -2,7 +2,8 @@
 
 The foundation is the H-polytope kernel: :class:`Polytope` for one bounded polytope
 ``{x : A x <= b}`` and :func:`polytopes` for many in one call. :func:`partition` enumerates the
-cells of a hyperplane :class:`Arrangement` in a :class:`Box` exactly, with their walls.
+cells of a hyperplane :class:`Arrangement`, a :class:`MaxAffine` model or a :class:`Voronoi`
+diagram in a :class:`Box` exactly, with their walls and hinges.
 """
 
 from geomcore.errors import (
@@ -14,7 +15,16 @@ from geomcore.errors import (
     UnboundedError,
 )
 from geomcore import convert
-from geomcore.partitions import Arrangement, Box, Hinges, Partition, Walls, partition
+from geomcore.partitions import (
+    Arrangement,
+    Box,
+    Hinges,
+    MaxAffine,
+    Partition,
+    Voronoi,
+    Walls,
+    partition,
+)
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"
@@ -43,6 +53,8 @@ __all__ = [
     "polytopes",
     "Box",
     "Arrangement",
+    "MaxAffine",
+    "Voronoi",
     "Partition",
     "Walls",
     "Hinges",

@@ -1,10 +1,11 @@
 """Partitions of a bounded domain into convex cells: exact enumeration and the wall table.
 
-So far the source is a hyperplane :class:`Arrangement` (SPEC section 2.1) in a :class:`Box` or
-polytope domain. Cells are found by splitting: every cell a hyperplane may cut is recomputed as
-two polytopes in one batch call of the exact kernel, and the sides without interior vanish, so
-which cells exist is decided exactly. All bookkeeping is vectorised over CSR arrays; there is no
-Python work per cell.
+Sources so far: hyperplane :class:`Arrangement` (SPEC 2.1), :class:`MaxAffine` and
+:class:`Voronoi` (SPEC 2.4), in a :class:`Box` or polytope domain. Arrangement cells are found by
+splitting: every cell a hyperplane may cut is recomputed as two polytopes in one batch call of
+the exact kernel, and the sides without interior vanish, so which cells exist is decided exactly.
+Max-affine cells are all computed in one batch call. All bookkeeping is vectorised over CSR
+arrays; there is no Python work per cell.
 """
 
 import math
@@ -18,7 +19,8 @@ from geomcore._validation import as_float_matrix, as_float_vector, as_halfspaces
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.polytope import Polytope, polytopes
 
-__all__ = ["Box", "Arrangement", "Walls", "Hinges", "Partition", "partition"]
+__all__ = ["Box", "Arrangement", "MaxAffine", "Voronoi", "Walls", "Hinges", "Partition",
+           "partition"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +146,74 @@ class Arrangement:
         return f"Arrangement(n_hyperplanes={self.n_hyperplanes}, ndim={self.ndim})"
 
 
+class MaxAffine:
+    """Cells ``{x : A[k] . x + b[k] >= A[j] . x + b[j] for all j}`` of affine functions
+    (multiclass linear models).
+
+    Parameters
+    ----------
+    A : array_like of float, shape (n_functions, ndim)
+    b : array_like of float, shape (n_functions,)
+        No two functions may be identical.
+
+    Notes
+    -----
+    Cell k is cut out by the rows ``(A[j] - A[k]) . x <= b[k] - b[j]``; the differences are
+    rounded once, and the combinatorics are exact for the rounded rows (so exact for the model
+    itself when the differences are exact doubles, as for integers or small dyadic data).
+
+    Examples
+    --------
+    >>> MaxAffine([[1, 0], [-1, 0]], [0, 0]).argmax([[0.5, 3.0], [-2.0, 0.0]]).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, A, b):
+        A, b = as_halfspaces(A, b)
+        rows = np.column_stack([A, b])
+        _, first, counts = np.unique(rows, axis=0, return_index=True, return_counts=True)
+        if (counts > 1).any():
+            dup = rows[first[counts > 1][0]]
+            same = np.flatnonzero((rows == dup).all(axis=1))
+            raise DegenerateInputError(
+                f"functions {same[0]} and {same[1]} are identical, so their cells would overlap; "
+                "every row of [A, b] must be distinct"
+            )
+        self.A, self.b = A, b
+        self.ndim = A.shape[1]
+        self.n_functions = A.shape[0]
+
+    def argmax(self, X):
+        """Index of the largest function at each point (the lowest index on ties)."""
+        X = as_float_matrix(np.atleast_2d(X), "X", ncols=self.ndim)
+        return np.argmax(X @ self.A.T + self.b, axis=1)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_functions={self.n_functions}, ndim={self.ndim})"
+
+
+class Voronoi(MaxAffine):
+    """Nearest-site (1-NN) cells of points: the max-affine cells of ``2 p_k . x - |p_k|^2``.
+
+    Parameters
+    ----------
+    points : array_like of float, shape (n_sites, ndim)
+        Distinct sites.
+
+    Examples
+    --------
+    >>> Voronoi([[0, 0], [2, 0]]).argmax([[0.9, 5.0], [1.1, -5.0]]).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, points):
+        points = as_float_matrix(points, "points")
+        if points.shape[0] == 0:
+            raise InvalidInputError("points must hold at least one site")
+        super().__init__(2.0 * points, -np.einsum("ij,ij->i", points, points))
+        self.points = points
+
+
 def _proportional(u, v):
     """Exactly whether the rows u and v (doubles) are non-zero multiples of each other."""
     u = [Fraction(float(x)) for x in u]
@@ -212,15 +282,17 @@ class Walls:
 class Partition:
     """Cells of a model's partition of a bounded domain, with their walls.
 
-    Built by :func:`partition`. Cells are ordered by their labels read as binary numbers with
-    hyperplane 0 the lowest bit (SPEC section 14: 00, 10, 01, 11).
+    Built by :func:`partition`. Arrangement cells are ordered by their labels read as binary
+    numbers with hyperplane 0 the lowest bit (SPEC section 14: 00, 10, 01, 11); max-affine and
+    Voronoi cells by function or site index.
 
     Attributes
     ----------
     ndim, n_cells : int
     domain : Box or Polytope
-    labels : ndarray of bool, shape (n_cells, n_hyperplanes)
-        Sign vectors (bit j: ``A[j] . x > b[j]`` inside the cell).
+    labels : ndarray
+        Arrangements: bool (n_cells, n_hyperplanes) sign vectors (bit j: ``A[j] . x > b[j]``
+        inside the cell). MaxAffine and Voronoi: int (n_cells,), the function or site index.
     volumes : ndarray, shape (n_cells,)
     centroids : ndarray, shape (n_cells, ndim)
     walls : Walls
@@ -230,18 +302,16 @@ class Partition:
         (ndim-1)-volume of each cell's intersection with the domain's boundary.
     """
 
-    def __init__(self, model, domain, labels, batch, row_source):
+    def __init__(self, model, domain, labels, batch, walls, hinges, boundary_areas):
         self.model = model
         self.domain = domain
         self.ndim = model.ndim
         self.labels = labels
         self.n_cells = labels.shape[0]
         self._batch = batch
-        self._row_source = row_source      # per stacked input row: hyperplane j, or -1 - k
         self.volumes = batch.volume
         self.centroids = batch.centroid
-        self.walls, self.boundary_areas = _walls_of(model, labels, batch, row_source)
-        self.hinges = _hinges_of(model, domain, labels, batch, row_source)
+        self.walls, self.hinges, self.boundary_areas = walls, hinges, boundary_areas
 
     def cell(self, i):
         """Cell ``i`` as a :class:`Polytope`."""
@@ -255,7 +325,12 @@ class Partition:
         X = as_float_matrix(np.atleast_2d(X), "X", ncols=self.ndim)
         dom_A, dom_b, _ = _domain_halfspaces(self.domain, self.ndim)
         inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
-        found = _find_labels(self.labels, self.model.signs(X))
+        if isinstance(self.model, Arrangement):
+            found = _find_labels(self.labels, self.model.signs(X))
+        else:
+            cell_of = np.full(self.model.n_functions, -1, dtype=np.int64)
+            cell_of[self.labels] = np.arange(self.n_cells)
+            found = cell_of[self.model.argmax(X)]
         found[~inside] = -1
         return found
 
@@ -417,13 +492,12 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
 
     Parameters
     ----------
-    model : Arrangement
-        The partition source (networks, trees, max-affine and Voronoi sources are not built
-        yet).
+    model : Arrangement, MaxAffine or Voronoi
+        The partition source (ReLU networks and trees are not built yet).
     domain : Box or Polytope
-        Required for an Arrangement, which defines none.
+        Required: these models define none.
     regions : {"linear"}
-        "decision" belongs to classifiers and is not available for arrangements.
+        "decision" belongs to networks and is not available for these models.
     exact : "auto" or bool
         Combinatorics are always exact; measures are floating point ("auto", False). True is
         not supported for partitions yet.
@@ -452,19 +526,22 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
     ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
     """
-    if not isinstance(model, Arrangement):
+    if not isinstance(model, (Arrangement, MaxAffine)):
         raise InvalidInputError(
-            f"model must be a geomcore.Arrangement for now; got {type(model).__name__} "
-            "(ReLU networks, trees, max-affine and Voronoi partitions are not built yet)"
+            f"model must be a geomcore.Arrangement, MaxAffine or Voronoi for now; got "
+            f"{type(model).__name__} (ReLU networks and trees are not built yet)"
         )
     if regions != "linear":
-        raise InvalidInputError(f'regions must be "linear" for an Arrangement; got {regions!r}')
+        raise InvalidInputError(f'regions must be "linear" for this model; got {regions!r}')
     if exact is True:
         raise InvalidInputError("exact=True is not supported for partitions yet; use 'auto'")
     if domain is None:
-        raise InvalidInputError("domain is required: an Arrangement defines no domain (pass a Box)")
+        raise InvalidInputError(
+            f"domain is required: a {type(model).__name__} defines no domain (pass a Box)")
     if max_cells is not None and (not isinstance(max_cells, (int, np.integer)) or max_cells < 1):
         raise InvalidInputError(f"max_cells must be a positive int; got {max_cells!r}")
+    if isinstance(model, MaxAffine):
+        return _max_affine_partition(model, domain, max_cells)
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 
@@ -523,7 +600,142 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     pos, ptr = _csr_positions(ptr, order)
     A, b, src, labels = A[pos], b[pos], src[pos], labels[order]
     batch = polytopes(A, b, ptr)
+    _check_volume(batch, dom_volume)
+    walls, boundary = _walls_of(model, labels, batch, src)
+    hinges = _hinges_of(model, domain, labels, batch, src)
+    return Partition(model, domain, labels, batch, walls, hinges, boundary)
+
+
+def _max_affine_partition(model, domain, max_cells):
+    """All cells of a max-affine model in one batch call; empty cells drop out exactly."""
+    n, d = model.n_functions, model.ndim
+    dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
+    if max_cells is not None and n > max_cells:
+        raise DegenerateInputError(f"the partition may have up to {n} cells, above max_cells={max_cells}")
+    k = np.repeat(np.arange(n), n - 1)
+    j = np.concatenate([np.delete(np.arange(n), i) for i in range(n)]) if n > 1 else np.zeros(0, int)
+    rows_A = model.A[j] - model.A[k]
+    rows_b = model.b[k] - model.b[j]
+    # each cell: its n - 1 comparisons, then the domain's rows (sources -1 - r)
+    per = n - 1 + len(dom_b)
+    A = np.empty((n * per, d))
+    b = np.empty(n * per)
+    src = np.empty(n * per, dtype=np.int64)
+    mine = (np.arange(n * per) % per) < n - 1
+    A[mine], b[mine], src[mine] = rows_A, rows_b, j
+    A[~mine] = np.tile(dom_A, (n, 1))
+    b[~mine] = np.tile(dom_b, n)
+    src[~mine] = np.tile(-1 - np.arange(len(dom_b)), n)
+    ptr = np.arange(0, n * per + 1, per, dtype=np.int64)
+    probe = polytopes(A, b, ptr, measures=False, errors="ignore")
+    if (probe.status > 3).any():
+        bad = int(np.flatnonzero(probe.status > 3)[0])
+        raise DegenerateInputError(f"the cell of function {bad} failed (status {probe.status[bad]})")
+    labels = np.flatnonzero(probe.status == 0)
+    pos, cptr = _csr_positions(ptr, labels)
+    A, b, src = A[pos], b[pos], src[pos]
+    batch = polytopes(A, b, cptr)
+    _check_volume(batch, dom_volume)
+    walls, boundary = _max_affine_walls(labels, batch, src, n)
+    hinges = _max_affine_hinges(model, dom_A, dom_b, labels, batch, src)
+    return Partition(model, domain, labels, batch, walls, hinges, boundary)
+
+
+def _max_affine_walls(labels, batch, src, n):
+    """Walls of a max-affine partition: cell k's facet on f_k = f_j is its wall with j."""
+    n_cells = len(labels)
+    owner = np.repeat(np.arange(n_cells), np.diff(batch.facet_offsets))
+    source = src[batch.facet_index]
+    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0],
+                           minlength=n_cells)
+    cell_of = np.full(n, -1, dtype=np.int64)
+    cell_of[labels] = np.arange(n_cells)
+    on = source >= 0
+    cells, neighbours = owner[on], cell_of[source[on]]
+    if (neighbours < 0).any():
+        raise RuntimeError("internal error: a facet faces a function without a cell")
+    keep = cells < neighbours
+    facets = np.flatnonzero(on)[keep]
+    pairs = np.column_stack([cells, neighbours])[keep]
+    order = np.lexsort(pairs.T[::-1])
+    return Walls(pairs[order], batch.facet_areas[facets[order]],
+                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
+
+
+def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
+    """Hinges of a max-affine partition. The ridge of cell k between its facets from sources s1
+    and s2 lies on a flat where f_k equals those functions (or meets those domain rows); the
+    hinge is identified by every function equal to f_k on that flat and every domain row
+    through it (an exact span test, as for arrangements)."""
+    from geomcore._kernels._exact import det_sign
+
+    n, d, n_cells = model.n_functions, model.ndim, len(labels)
+    empty = Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+                   np.zeros(0, bool))
+    if d < 2 or len(batch.ridges) == 0:
+        return empty
+    owner = np.repeat(np.arange(n_cells), np.diff(batch.ridge_offsets))
+    k = labels[owner]
+    first = batch.facet_offsets[owner]
+    s = src[batch.facet_index[first[:, None] + batch.ridges]]          # (n_ridges, 2)
+    dom_rows = np.column_stack([dom_A, -dom_b])
+
+    def rows_for(kk, ss):
+        """Homogeneous rows [a, -c] of a.x <= c for sources ss relative to functions kk."""
+        fn = np.clip(ss, 0, None)
+        out = np.column_stack([model.A[fn] - model.A[kk], model.b[fn] - model.b[kk]])
+        dom = ss < 0
+        out[dom] = dom_rows[-1 - ss[dom]]
+        return out
+
+    r1, r2 = rows_for(k, s[:, 0]), rows_for(k, s[:, 1])
+    u = r1 / np.linalg.norm(r1, axis=1)[:, None]
+    v = r2 - np.einsum("pk,pk->p", r2, u)[:, None] * u
+    v /= np.linalg.norm(v, axis=1)[:, None]
+    n_src = n + len(dom_b)
+    members = np.zeros((len(k), n_src), dtype=bool)
+    for lo in range(0, len(k), 2048):
+        sl = slice(lo, lo + 2048)
+        cand = np.concatenate([
+            (model.A[None, :, :] - model.A[k[sl], None, :]),
+            (model.b[None, :] - model.b[k[sl], None])[:, :, None]], axis=2)   # (p, n, d+1)
+        cand = np.concatenate([cand, np.broadcast_to(dom_rows, (cand.shape[0],) + dom_rows.shape)],
+                              axis=1)
+        norms = np.linalg.norm(cand, axis=2)
+        unit = cand / np.where(norms > 0, norms, 1)[:, :, None]
+        cu = np.einsum("pnk,pk->pn", unit, u[sl])
+        cv = np.einsum("pnk,pk->pn", unit, v[sl])
+        members[sl] = (1.0 - cu**2 - cv**2 < 1e-12) & (norms > 0)
+    # confirm near cases exactly (3x3 minors, as for arrangements)
+    for p, h in zip(*np.nonzero(members)):
+        sh = h if h < n else -1 - (h - n)
+        if sh in (s[p, 0], s[p, 1]):
+            continue
+        M = np.vstack([r1[p], r2[p], rows_for(k[p:p + 1], np.array([sh]))[0]])
+        cols = next((a, c) for a in range(d + 1) for c in range(a + 1, d + 1)
+                    if det_sign(M[:2, [a, c]]) != 0)
+        members[p, h] = all(det_sign(M[:, [cols[0], cols[1], q]]) == 0
+                            for q in range(d + 1) if q not in cols)
+    members[np.arange(len(k)), k] = True
+    for col in (0, 1):
+        sc = s[:, col]
+        members[np.arange(len(k)), np.where(sc >= 0, sc, n - 1 - sc)] = True
+    keys = _label_keys(members)
+    _, hinge_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    hinge_of = hinge_of.ravel()
+    big = counts[hinge_of] >= 3
+    if not big.any():
+        return empty
+    order = np.lexsort((owner[big], hinge_of[big]))
+    ids, cells = hinge_of[big][order], owner[big][order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
+    interior = ~members[big][order][starts, n:].any(axis=1)
+    return Hinges(np.r_[starts, len(ids)].astype(np.int64), cells.astype(np.int64),
+                  batch.dihedral_angles[big][order], batch.ridge_volumes[big][order][starts],
+                  interior)
+
+
+def _check_volume(batch, dom_volume):
     total = float(batch.volume.sum())
     if not math.isclose(total, dom_volume, rel_tol=1e-8):
         raise RuntimeError(f"internal error: cell volumes sum to {total}, domain has {dom_volume}")
-    return Partition(model, domain, labels, batch, src)

@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import linprog
 
 from geomcore import DegenerateInputError, InvalidInputError, Polytope
-from geomcore.partitions import Arrangement, Box, partition
+from geomcore.partitions import Arrangement, Box, MaxAffine, Voronoi, partition
 
 
 def check_invariants(part, domain_volume):
@@ -245,3 +245,64 @@ def test_partition_hinges_spec_vectors():
     assert h.indices.tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(h.angles, np.pi / 2, rtol=1e-14)
     assert h.volumes.tolist() == [1.0]
+
+
+def test_voronoi_matches_scipy():
+    from scipy.spatial import Voronoi as ScipyVoronoi
+
+    rng = np.random.default_rng(3)
+    sites = rng.uniform(-1, 1, size=(40, 2))
+    part = partition(Voronoi(sites), Box([-1, -1], [1, 1]))
+    check_invariants(part, 4.0)
+    assert part.labels.tolist() == list(range(40))
+    ref = ScipyVoronoi(sites)
+    # regions wholly inside the box have scipy's area
+    for i, region_index in enumerate(ref.point_region):
+        region = ref.regions[region_index]
+        if -1 in region or not region:
+            continue
+        poly = ref.vertices[region]
+        if (np.abs(poly) < 1).all():
+            x, y = poly[:, 0], poly[:, 1]
+            area = 0.5 * abs(x @ np.roll(y, -1) - y @ np.roll(x, -1))
+            assert part.volumes[i] == pytest.approx(area, rel=1e-9)
+    # Voronoi vertices inside the box are the interior hinges, each where three cells meet
+    inside = (np.abs(ref.vertices) < 1).all(axis=1).sum()
+    assert part.hinges.interior.sum() == inside
+    np.testing.assert_allclose(angle_sums(part)[part.hinges.interior], 2 * np.pi, rtol=1e-12)
+    # every wall is a scipy ridge
+    theirs = {tuple(sorted(p)) for p in ref.ridge_points.tolist()}
+    assert {tuple(w) for w in part.walls.cells.tolist()} <= theirs
+
+
+def test_voronoi_3d_and_locate(rng):
+    sites = rng.uniform(-1, 1, size=(25, 3))
+    part = partition(Voronoi(sites), Box(-np.ones(3), np.ones(3)))
+    check_invariants(part, 8.0)
+    np.testing.assert_allclose(angle_sums(part)[part.hinges.interior], 2 * np.pi, rtol=1e-12)
+    X = rng.uniform(-1, 1, size=(300, 3))
+    nearest = np.argmin(((X[:, None, :] - sites[None]) ** 2).sum(-1), axis=1)
+    np.testing.assert_array_equal(part.labels[part.locate(X)], nearest)
+
+
+def test_max_affine_skips_functions_that_never_win():
+    # f2 = -1 is below max(x, -x) >= 0 everywhere: it has no cell
+    part = partition(MaxAffine([[1, 0], [-1, 0], [0, 0]], [0, 0, -1]), Box([-1, -1], [1, 1]))
+    assert part.labels.tolist() == [0, 1]
+    np.testing.assert_allclose(part.volumes, [2.0, 2.0])
+    assert part.walls.cells.tolist() == [[0, 1]] and part.walls.areas.tolist() == [2.0]
+    assert part.locate([[0.5, 0], [-0.5, 0]]).tolist() == [0, 1]
+    # four functions equal at the origin: one hinge of four right angles
+    A = [[1, 1], [-1, 1], [1, -1], [-1, -1]]
+    part = partition(MaxAffine(A, [0, 0, 0, 0]), Box([-1, -1], [1, 1]))
+    assert len(part.hinges) == 1 and np.diff(part.hinges.indptr).tolist() == [4]
+    np.testing.assert_allclose(part.hinges.angles, np.pi / 2)
+
+
+def test_max_affine_errors():
+    with pytest.raises(DegenerateInputError, match="functions 0 and 2 are identical"):
+        MaxAffine([[1, 0], [0, 1], [1, 0]], [0, 0, 0])
+    with pytest.raises(DegenerateInputError, match="identical"):
+        Voronoi([[0, 0], [1, 1], [0, 0]])
+    with pytest.raises(InvalidInputError, match="points must be 2-D"):
+        Voronoi([0, 1])
