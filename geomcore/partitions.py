@@ -662,65 +662,64 @@ def _max_affine_walls(labels, batch, src, n):
                  batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
 
 
-def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
-    """Hinges of a max-affine partition. The ridge of cell k between its facets from sources s1
-    and s2 lies on a flat where f_k equals those functions (or meets those domain rows); the
-    hinge is identified by every function equal to f_k on that flat and every domain row
-    through it (an exact span test, as for arrangements)."""
+def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
+    """Hinges of a face-to-face partition from its cells' ridges.
+
+    The ridge of a cell between its facets from sources s1 and s2 lies on the flat of those two
+    rows; the hinge is identified by every source whose row (in that cell's own terms) passes
+    through the flat, decided by a float span test with a wide margin and exact 3x3
+    determinants for the near cases, plus `key_extra` (what stays constant around the hinge).
+
+    batch : the cells' PolytopeBatch; src : source of each stacked input row (model sources
+    0..n_model-1, domain row r as -1 - r). candidates(cells) -> (p, n_model + n_domain, d + 1)
+    homogeneous rows [a, -c] of a.x <= c for every source, in each cell's terms.
+    key_extra(cells, members) -> bool (p, n_bits). own_source(cells) -> int (p,), optional: a
+    source that lies on every flat of the cell (its own function, for max-affine cells).
+    """
     from geomcore._kernels._exact import det_sign
 
-    n, d, n_cells = model.n_functions, model.ndim, len(labels)
+    n_cells = len(batch.volume)
     empty = Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
                    np.zeros(0, bool))
-    if d < 2 or len(batch.ridges) == 0:
+    if batch.ndim < 2 or len(batch.ridges) == 0:
         return empty
     owner = np.repeat(np.arange(n_cells), np.diff(batch.ridge_offsets))
-    k = labels[owner]
     first = batch.facet_offsets[owner]
-    s = src[batch.facet_index[first[:, None] + batch.ridges]]          # (n_ridges, 2)
-    dom_rows = np.column_stack([dom_A, -dom_b])
-
-    def rows_for(kk, ss):
-        """Homogeneous rows [a, -c] of a.x <= c for sources ss relative to functions kk."""
-        fn = np.clip(ss, 0, None)
-        out = np.column_stack([model.A[fn] - model.A[kk], model.b[fn] - model.b[kk]])
-        dom = ss < 0
-        out[dom] = dom_rows[-1 - ss[dom]]
-        return out
-
-    r1, r2 = rows_for(k, s[:, 0]), rows_for(k, s[:, 1])
-    u = r1 / np.linalg.norm(r1, axis=1)[:, None]
-    v = r2 - np.einsum("pk,pk->p", r2, u)[:, None] * u
-    v /= np.linalg.norm(v, axis=1)[:, None]
-    n_src = n + len(dom_b)
-    members = np.zeros((len(k), n_src), dtype=bool)
-    for lo in range(0, len(k), 2048):
+    s = src[batch.facet_index[first[:, None] + batch.ridges]]           # (n_ridges, 2)
+    col = np.where(s >= 0, s, n_model - 1 - s)                          # candidate columns
+    members = None
+    rows = np.arange(len(owner))
+    for lo in range(0, len(owner), 2048):
         sl = slice(lo, lo + 2048)
-        cand = np.concatenate([
-            (model.A[None, :, :] - model.A[k[sl], None, :]),
-            (model.b[None, :] - model.b[k[sl], None])[:, :, None]], axis=2)   # (p, n, d+1)
-        cand = np.concatenate([cand, np.broadcast_to(dom_rows, (cand.shape[0],) + dom_rows.shape)],
-                              axis=1)
+        cand = candidates(owner[sl])
+        if members is None:
+            members = np.zeros((len(owner), cand.shape[1]), dtype=bool)
+        p = np.arange(cand.shape[0])
+        r1, r2 = cand[p, col[sl, 0]], cand[p, col[sl, 1]]
+        u = r1 / np.linalg.norm(r1, axis=1)[:, None]
+        v = r2 - np.einsum("pk,pk->p", r2, u)[:, None] * u
+        v /= np.linalg.norm(v, axis=1)[:, None]
         norms = np.linalg.norm(cand, axis=2)
         unit = cand / np.where(norms > 0, norms, 1)[:, :, None]
-        cu = np.einsum("pnk,pk->pn", unit, u[sl])
-        cv = np.einsum("pnk,pk->pn", unit, v[sl])
-        members[sl] = (1.0 - cu**2 - cv**2 < 1e-12) & (norms > 0)
-    # confirm near cases exactly (3x3 minors, as for arrangements)
-    for p, h in zip(*np.nonzero(members)):
-        sh = h if h < n else -1 - (h - n)
-        if sh in (s[p, 0], s[p, 1]):
-            continue
-        M = np.vstack([r1[p], r2[p], rows_for(k[p:p + 1], np.array([sh]))[0]])
-        cols = next((a, c) for a in range(d + 1) for c in range(a + 1, d + 1)
-                    if det_sign(M[:2, [a, c]]) != 0)
-        members[p, h] = all(det_sign(M[:, [cols[0], cols[1], q]]) == 0
-                            for q in range(d + 1) if q not in cols)
-    members[np.arange(len(k)), k] = True
-    for col in (0, 1):
-        sc = s[:, col]
-        members[np.arange(len(k)), np.where(sc >= 0, sc, n - 1 - sc)] = True
-    keys = _label_keys(members)
+        cu = np.einsum("pnk,pk->pn", unit, u)
+        cv = np.einsum("pnk,pk->pn", unit, v)
+        near = (1.0 - cu**2 - cv**2 < 1e-12) & (norms > 0)
+        near[p, col[sl, 0]] = False
+        near[p, col[sl, 1]] = False
+        # confirm the near ones exactly: in the span iff every 3x3 minor on two independent
+        # columns of the pair, plus one more column, vanishes
+        for q, h in zip(*np.nonzero(near)):
+            M = np.vstack([r1[q], r2[q], cand[q, h]])
+            pick = next((a, c) for a in range(M.shape[1]) for c in range(a + 1, M.shape[1])
+                        if det_sign(M[:2, [a, c]]) != 0)
+            near[q, h] = all(det_sign(M[:, [pick[0], pick[1], k]]) == 0
+                             for k in range(M.shape[1]) if k not in pick)
+        near[p, col[sl, 0]] = True
+        near[p, col[sl, 1]] = True
+        if own_source is not None:
+            near[p, own_source(owner[sl])] = True
+        members[sl] = near
+    keys = _label_keys(np.hstack([members, key_extra(owner, members)]))
     _, hinge_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
     hinge_of = hinge_of.ravel()
     big = counts[hinge_of] >= 3
@@ -729,10 +728,28 @@ def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
     order = np.lexsort((owner[big], hinge_of[big]))
     ids, cells = hinge_of[big][order], owner[big][order]
     starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
-    interior = ~members[big][order][starts, n:].any(axis=1)
+    interior = ~members[big][order][starts, n_model:].any(axis=1)
     return Hinges(np.r_[starts, len(ids)].astype(np.int64), cells.astype(np.int64),
                   batch.dihedral_angles[big][order], batch.ridge_volumes[big][order][starts],
                   interior)
+
+
+def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
+    """Hinges of a max-affine partition: the functions equal to f_k on a ridge's flat (and the
+    domain rows through it) identify the hinge."""
+    n = model.n_functions
+    dom_rows = np.column_stack([dom_A, -dom_b])
+
+    def candidates(cells):
+        k = labels[cells]
+        rel = np.concatenate([model.A[None] - model.A[k][:, None],
+                              (model.b[None] - model.b[k][:, None])[:, :, None]], axis=2)
+        return np.concatenate([rel, np.broadcast_to(dom_rows, (len(k),) + dom_rows.shape)], axis=1)
+
+    def key_extra(cells, members):
+        return np.zeros((len(cells), 0), dtype=bool)
+
+    return _ridge_hinges(batch, src, n, candidates, key_extra, own_source=lambda c: labels[c])
 
 
 def _check_volume(batch, dom_volume):
