@@ -481,6 +481,80 @@ def _with_extra_row(A, b, src, ptr, cells, extra_A, extra_b, extra_src):
     return out_A, out_b, out_src, out_ptr
 
 
+class _Cells:
+    """The cells of a partition under construction: halfspaces (CSR, facet rows only, with the
+    source of each row), vertices (CSR) and labels (bool bits)."""
+
+    @classmethod
+    def of_domain(cls, dom_A, dom_b, n_bits):
+        self = cls()
+        self.A, self.b = dom_A, dom_b
+        self.src = -1 - np.arange(len(dom_b), dtype=np.int64)   # domain row r as -1 - r
+        self.ptr = np.array([0, len(dom_b)], dtype=np.int64)
+        self.labels = np.zeros((1, n_bits), dtype=bool)
+        first = polytopes(dom_A, dom_b, self.ptr, measures=False)
+        self.V, self.vptr = first.vertices, first.vertex_offsets
+        return self
+
+    @property
+    def n(self):
+        return len(self.labels)
+
+    def split(self, rows_a, rows_b, bit, source):
+        """Split every cell i by the hyperplane rows_a[i] . x = rows_b[i] (one per cell);
+        label bit `bit` is 1 on the side rows_a . x > rows_b. Rows that vanish leave the cell
+        whole (bit 1 when 0 > rows_b). The cut cells are recomputed exactly, both sides in one
+        batch call; the sides without interior vanish."""
+        V, vptr = self.V, self.vptr
+        owner = np.repeat(np.arange(self.n), np.diff(vptr))
+        s = np.einsum("ij,ij->i", V, rows_a[owner]) - rows_b[owner]
+        margin = 1e-9 * (np.einsum("ij,ij->i", np.abs(V), np.abs(rows_a[owner]))
+                         + np.abs(rows_b[owner]))
+        # vertices clearly on one side (margin far above rounding) keep the cell whole
+        below = np.maximum.reduceat(s + margin, vptr[:-1]) < 0
+        above = np.minimum.reduceat(s - margin, vptr[:-1]) > 0
+        flat = ~rows_a.any(axis=1)
+        below[flat], above[flat] = rows_b[flat] >= 0, rows_b[flat] < 0
+        cut = np.flatnonzero(~below & ~above)
+        self.labels[above, bit] = True
+        if not cut.size:
+            return
+        both = np.repeat(cut, 2)
+        side = np.tile([1.0, -1.0], cut.size)                # the <= side first (bit 0)
+        cA, cb, csrc, cptr = _with_extra_row(self.A, self.b, self.src, self.ptr, both,
+                                             side[:, None] * rows_a[both], side * rows_b[both],
+                                             np.full(both.size, source))
+        children = polytopes(cA, cb, cptr, measures=False, errors="ignore")
+        if (children.status > 3).any():
+            bad = int(children.status[children.status > 3][0])
+            raise DegenerateInputError(f"a cell split by source {source} failed (status {bad})")
+        keep = np.flatnonzero(children.status == 0)
+        # the surviving sides, reduced to their facet rows
+        fpos, fptr = _csr_positions(children.facet_offsets, keep)
+        rows = children.facet_index[fpos]
+        child_labels = self.labels[both[keep]].copy()
+        child_labels[:, bit] = side[keep] < 0
+        whole = np.flatnonzero(~np.isin(np.arange(self.n), cut))
+        wpos, wptr = _csr_positions(self.ptr, whole)
+        self.A = np.vstack([self.A[wpos], cA[rows]])
+        self.b = np.r_[self.b[wpos], cb[rows]]
+        self.src = np.r_[self.src[wpos], csrc[rows]]
+        self.ptr = np.r_[wptr, wptr[-1] + fptr[1:]].astype(np.int64)
+        self.labels = np.vstack([self.labels[whole], child_labels])
+        wvpos, wvptr = _csr_positions(vptr, whole)
+        cvpos, cvptr = _csr_positions(children.vertex_offsets, keep)
+        self.V = np.vstack([V[wvpos], children.vertices[cvpos]])
+        self.vptr = np.r_[wvptr, wvptr[-1] + cvptr[1:]].astype(np.int64)
+
+    def take(self, order):
+        """Reorder the cells."""
+        pos, self.ptr = _csr_positions(self.ptr, order)
+        self.A, self.b, self.src = self.A[pos], self.b[pos], self.src[pos]
+        self.labels = self.labels[order]
+        vpos, self.vptr = _csr_positions(self.vptr, order)
+        self.V = self.V[vpos]
+
+
 def _zaslavsky_bound(m, d):
     """Most cells m hyperplanes can cut d-space into: sum_{i <= d} C(m, i)."""
     return sum(math.comb(m, i) for i in range(min(m, d) + 1))
@@ -545,56 +619,17 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 
-    # the domain is cell 0; row sources: hyperplane j >= 0, domain row k as -1 - k
-    A, b = dom_A, dom_b
-    src = -1 - np.arange(len(dom_b), dtype=np.int64)
-    ptr = np.array([0, len(b)], dtype=np.int64)
-    labels = np.zeros((1, m), dtype=bool)
-    first = polytopes(A, b, ptr, measures=False)
-    V, vptr = first.vertices, first.vertex_offsets       # every cell's vertices, CSR
+    cells = _Cells.of_domain(dom_A, dom_b, m)
     for j in range(m):
-        a_j, b_j = model.A[j], model.b[j]
-        # vertices clearly on one side (margin far above rounding) keep the cell whole
-        s = V @ a_j - b_j
-        margin = 1e-9 * (np.abs(V) @ np.abs(a_j) + abs(b_j))
-        below = np.maximum.reduceat(s + margin, vptr[:-1]) < 0
-        above = np.minimum.reduceat(s - margin, vptr[:-1]) > 0
-        cut = np.flatnonzero(~below & ~above)
-        labels[above, j] = True
-        if cut.size:
-            both = np.repeat(cut, 2)
-            side = np.tile([1.0, -1.0], cut.size)            # x <= b side first (bit 0)
-            cA, cb, csrc, cptr = _with_extra_row(A, b, src, ptr, both, side[:, None] * a_j,
-                                                 side * b_j, np.full(both.size, j))
-            children = polytopes(cA, cb, cptr, measures=False, errors="ignore")
-            keep = np.flatnonzero(children.status == 0)
-            if (children.status[children.status != 0] > 3).any():
-                bad = int(children.status[children.status > 3][0])
-                raise DegenerateInputError(f"a cell split by hyperplane {j} failed (status {bad})")
-            # the surviving sides, reduced to their facet rows
-            fpos, fptr = _csr_positions(children.facet_offsets, keep)
-            rows = children.facet_index[fpos]
-            child_labels = labels[both[keep]].copy()
-            child_labels[:, j] = side[keep] < 0
-            whole = np.flatnonzero(~np.isin(np.arange(len(labels)), cut))
-            wpos, wptr = _csr_positions(ptr, whole)
-            A = np.vstack([A[wpos], cA[rows]])
-            b = np.r_[b[wpos], cb[rows]]
-            src = np.r_[src[wpos], csrc[rows]]
-            ptr = np.r_[wptr, wptr[-1] + fptr[1:]].astype(np.int64)
-            labels = np.vstack([labels[whole], child_labels])
-            wvpos, wvptr = _csr_positions(vptr, whole)
-            cvpos, cvptr = _csr_positions(children.vertex_offsets, keep)
-            V = np.vstack([V[wvpos], children.vertices[cvpos]])
-            vptr = np.r_[wvptr, wvptr[-1] + cvptr[1:]].astype(np.int64)
-            if max_cells is not None and len(labels) > max_cells:
-                raise DegenerateInputError(
-                    f"the partition exceeds max_cells={max_cells} after {j + 1} of {m} "
-                    f"hyperplanes ({len(labels)} cells; up to {_zaslavsky_bound(m, d)} in all)"
-                )
+        cells.split(np.broadcast_to(model.A[j], (cells.n, d)), np.full(cells.n, model.b[j]), j, j)
+        if max_cells is not None and cells.n > max_cells:
+            raise DegenerateInputError(
+                f"the partition exceeds max_cells={max_cells} after {j + 1} of {m} "
+                f"hyperplanes ({cells.n} cells; up to {_zaslavsky_bound(m, d)} in all)"
+            )
         if progress:
-            print(f"geomcore.partition: hyperplane {j + 1}/{m}, {len(labels)} cells",
-                  file=sys.stderr)
+            print(f"geomcore.partition: hyperplane {j + 1}/{m}, {cells.n} cells", file=sys.stderr)
+    A, b, src, ptr, labels = cells.A, cells.b, cells.src, cells.ptr, cells.labels
     # canonical order: labels as binary numbers, hyperplane 0 the lowest bit
     order = np.lexsort(labels.T) if m else np.arange(len(labels))
     pos, ptr = _csr_positions(ptr, order)
