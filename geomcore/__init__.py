@@ -2,8 +2,9 @@
 
 The foundation is the H-polytope kernel: :class:`Polytope` for one bounded polytope
 ``{x : A x <= b}`` and :func:`polytopes` for many in one call. :func:`partition` enumerates the
-cells of a hyperplane :class:`Arrangement`, a :class:`MaxAffine` model or a :class:`Voronoi`
-diagram in a :class:`Box` exactly, with their walls and hinges.
+cells of a hyperplane :class:`Arrangement`, a :class:`ReLUNetwork` (linear regions), a
+:class:`MaxAffine` model or a :class:`Voronoi` diagram in a :class:`Box` exactly, with their
+walls and hinges.
 """
 
 from geomcore.errors import (
@@ -25,6 +26,7 @@ from geomcore.partitions import (
     Walls,
     partition,
 )
+from geomcore.networks import ReLUNetwork
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 
 __version__ = "0.1.0"
@@ -55,6 +57,7 @@ __all__ = [
     "Arrangement",
     "MaxAffine",
     "Voronoi",
+    "ReLUNetwork",
     "Partition",
     "Walls",
     "Hinges",

@@ -327,6 +327,8 @@ class Partition:
         inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
         if isinstance(self.model, Arrangement):
             found = _find_labels(self.labels, self.model.signs(X))
+        elif hasattr(self.model, "patterns"):
+            found = _find_labels(self.labels, self.model.patterns(X))
         else:
             cell_of = np.full(self.model.n_functions, -1, dtype=np.int64)
             cell_of[self.labels] = np.arange(self.n_cells)
@@ -600,10 +602,13 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
     ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
     """
-    if not isinstance(model, (Arrangement, MaxAffine)):
+    from geomcore.networks import ReLUNetwork
+
+    if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork)):
         raise InvalidInputError(
-            f"model must be a geomcore.Arrangement, MaxAffine or Voronoi for now; got "
-            f"{type(model).__name__} (ReLU networks and trees are not built yet)"
+            f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork for now; "
+            f"got {type(model).__name__} (torch and scikit-learn models and trees are not "
+            "built yet)"
         )
     if regions != "linear":
         raise InvalidInputError(f'regions must be "linear" for this model; got {regions!r}')
@@ -616,6 +621,8 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
         raise InvalidInputError(f"max_cells must be a positive int; got {max_cells!r}")
     if isinstance(model, MaxAffine):
         return _max_affine_partition(model, domain, max_cells)
+    if isinstance(model, ReLUNetwork):
+        return _network_partition(model, domain, progress, max_cells)
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 
@@ -785,6 +792,73 @@ def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
         return np.zeros((len(cells), 0), dtype=bool)
 
     return _ridge_hinges(batch, src, n, candidates, key_extra, own_source=lambda c: labels[c])
+
+
+def _network_partition(model, domain, progress, max_cells):
+    """Linear regions of a ReLU network: split by each hidden neuron in turn, its hyperplane
+    pulled back through each cell's own affine map (the earlier layers' patterns)."""
+    d, n_hidden = model.ndim, model.n_hidden
+    dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
+    cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
+    g = 0
+    for layer, width in enumerate(model.layer_sizes):
+        for k in range(width):
+            rows = model.layer_rows(cells.labels, layer)[:, k]
+            # active (bit 1) where a . x + c > 0, i.e. a . x > -c
+            cells.split(np.ascontiguousarray(rows[:, :d]), -rows[:, d], g, g)
+            g += 1
+            if max_cells is not None and cells.n > max_cells:
+                raise DegenerateInputError(
+                    f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
+                    f"neurons ({cells.n} cells)")
+        if progress:
+            print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
+                  f"{cells.n} cells", file=sys.stderr)
+    cells.take(np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n))
+    batch = polytopes(cells.A, cells.b, cells.ptr)
+    _check_volume(batch, dom_volume)
+    labels, src = cells.labels, cells.src
+    walls, boundary = _network_walls(model, labels, batch, src)
+    dom_rows = np.column_stack([dom_A, -dom_b])
+
+    def candidates(ids):
+        rows = model.cell_rows(labels[ids])
+        return np.concatenate([rows, np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)],
+                              axis=1)
+
+    def key_extra(ids, members):
+        return labels[ids] & ~members[:, :n_hidden]
+
+    hinges = _ridge_hinges(batch, src, n_hidden, candidates, key_extra)
+    return Partition(model, domain, labels, batch, walls, hinges, boundary)
+
+
+def _network_walls(model, labels, batch, src):
+    """Walls of a network partition: across a facet on neuron g the pattern flips at g (and,
+    in degenerate nets, wherever another neuron vanishes on the same facet: then the cell
+    across is found from a point just beyond the facet)."""
+    n = len(labels)
+    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
+    source = src[batch.facet_index]
+    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
+    on = np.flatnonzero(source >= 0)
+    cells = owner[on]
+    across = labels[cells].copy()
+    across[np.arange(len(on)), source[on]] ^= True
+    neighbours = _find_labels(labels, across)
+    lost = np.flatnonzero(neighbours < 0)
+    if lost.size:
+        centroid, normal = batch.facet_centroids[on[lost]], batch.facet_normals[on[lost]]
+        scale = 1e-7 * (1 + np.abs(centroid).max(axis=1))[:, None]
+        neighbours[lost] = _find_labels(labels, model.patterns(centroid + scale * normal))
+        if (neighbours < 0).any():
+            raise RuntimeError("internal error: a facet on a neuron has no cell across it")
+    keep = cells < neighbours
+    pairs = np.column_stack([cells, neighbours])[keep]
+    facets = on[keep]
+    order = np.lexsort(pairs.T[::-1])
+    return Walls(pairs[order], batch.facet_areas[facets[order]],
+                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
 
 
 def _check_volume(batch, dom_volume):

@@ -7,12 +7,13 @@ import pytest
 import geomcore
 import geomcore._kernels._exact
 import geomcore.convert
+import geomcore.networks
 import geomcore.partitions
 import geomcore.polytope
 
 
 @pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partitions,
-                                    geomcore._kernels._exact])
+                                    geomcore.networks, geomcore._kernels._exact])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

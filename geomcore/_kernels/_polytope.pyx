@@ -172,13 +172,13 @@ cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
 
 cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssize_t n_cols,
                     Py_ssize_t dim, Py_ssize_t n_pick, int* picked, double* null,
-                    double* cond, double* scratch) noexcept nogil:
+                    double* cond, double* scratch, double rank_tol=1e-12) noexcept nogil:
     # Householder QR with column pivoting of the dim-by-n_cols matrix whose columns are the rows
     # X[cols[i] * stride : + dim]. Picks n_pick independent columns (their cols[] values go to
     # picked). If null is not NULL, n_pick must be dim - 1 and null receives the unit vector
     # orthogonal to the picked columns. cond receives |R_00| / |R_kk| for the last pick.
-    # Returns 0, or -1 when fewer than n_pick columns are independent (relative tolerance 1e-12),
-    # scratch holds (n_cols + n_pick) * dim doubles and n_cols ints (qr_scratch_size).
+    # Returns 0, or -1 when fewer than n_pick columns are independent (a pivot at most rank_tol
+    # times the first one). scratch holds (n_cols + n_pick) * dim doubles and n_cols ints (qr_scratch_size).
     cdef double* W = scratch
     cdef double* V = scratch + n_cols * dim
     cdef int* order = <int*>(scratch + (n_cols + n_pick) * dim)
@@ -205,7 +205,7 @@ cdef int pivoted_qr(const double* X, Py_ssize_t stride, const int* cols, Py_ssiz
         nrm = sqrt(best) if best > 0.0 else 0.0
         if s == 0:
             r00 = nrm
-        if nrm <= 1e-12 * r00 or nrm == 0.0:
+        if nrm <= rank_tol * r00 or nrm == 0.0:
             return -1
         rkk = nrm
         picked[s] = cols[order[s]]
@@ -400,15 +400,37 @@ cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* 
     cdef Py_ssize_t D = dd.D, d = dd.d, i, k, n_z = 0
     cdef double cond = 1.0, s
     cdef double* r = &dd.x[slot * D]
-    cdef int rc
+    cdef int rc, sign, status = 0
     for i in range(dd.n_slots):
         if bit_get(zset, i):
             dd.rowbuf[n_z] = dd.slot_row[i]
             n_z += 1
     rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr)
+    if rc == -1:
+        # The exact zero set has rank d, but in floats it looks smaller: rows parallel to the
+        # rounding level (a ReLU cell's pulled-back neurons when one earlier neuron is active).
+        # Take d rows with non-zero pivots as the basis, keep the float ray of the parents
+        # (the hint), orient it exactly and send every later sign of this ray to exact
+        # arithmetic: the combinatorics stay exact, only this ray's coordinates are rough.
+        rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr,
+                        0.0)
+        if rc != 0:
+            return STATUS_NUMERICAL
+        s = sqrt(dot(hint, hint, D))
+        for i in range(D):
+            r[i] = hint[i] / s
+        for k in range(d):
+            memcpy(&dd.mat[k * D], &dd.Hx[dd.basis[slot * d + k] * D], D * sizeof(double))
+        memcpy(&dd.mat[d * D], r, D * sizeof(double))
+        sign = det_sign_exact(dd.mat, D, &status)
+        if status != 0 or sign == 0:
+            return STATUS_MEMORY if status == 2 else STATUS_NUMERICAL
+        memcpy(&dd.z[slot * dd.W], zset, dd.W * sizeof(word_t))
+        dd.tol[slot] = INFINITY
+        dd.orient[slot] = <signed char>sign
+        return 0
     if rc != 0:
-        # the exact zero set has rank d, so a float rank below d is a numerical breakdown
-        return STATUS_NUMERICAL if rc == -1 else STATUS_MEMORY
+        return STATUS_MEMORY
     if dot(r, hint, D) < 0.0:
         for i in range(D):
             r[i] = -r[i]

@@ -1,0 +1,98 @@
+"""ReLU network partitions: SPEC's ReLU layer, a brute-force oracle over activation patterns,
+invariants, Leaky ReLU, locate and errors."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+from test_partitions import angle_sums, check_invariants
+
+from geomcore import DegenerateInputError, InvalidInputError
+from geomcore.networks import ReLUNetwork
+from geomcore.partitions import Arrangement, Box, partition
+
+
+def random_network(rng, sizes, slope=0.0):
+    weights = [rng.normal(size=(n_out, n_in)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(size=n_out) * 0.5 for n_out in sizes[1:]]
+    return ReLUNetwork(weights, biases, negative_slope=slope)
+
+
+def brute_force_patterns(net, lo, hi):
+    """Patterns whose cell is full-dimensional: for every pattern, pull the neurons back through
+    it and maximise the common slack by LP (an independent oracle)."""
+    d = net.ndim
+    found = []
+    for bits in itertools.product([False, True], repeat=net.n_hidden):
+        labels = np.array([bits])
+        rows = net.cell_rows(labels)[0]                  # pre-activation a . x + c per neuron
+        s = np.where(bits, -1.0, 1.0)                    # active: -(a.x + c) + t <= 0
+        A = np.vstack([s[:, None] * rows[:, :d], np.eye(d), -np.eye(d)])
+        b = np.r_[-s * rows[:, d], hi, -lo]
+        res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.column_stack([A, np.ones(len(b))]),
+                      b_ub=b, bounds=[(None, None)] * d + [(None, 1.0)], method="highs")
+        if res.status == 0 and -res.fun > 1e-9:
+            found.append(bits)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("a, b", [(0.5, 0.5), (0.3, 0.6)])
+def test_network_spec_relu_layer_reproduces_the_arrangement(a, b):
+    box = Box([0, 0], [1, 1])
+    net = partition(ReLUNetwork([np.eye(2), [[1.0, 1.0]]], [[-a, -b], [0.0]]), box)
+    arr = partition(Arrangement(np.eye(2), [a, b]), box)
+    np.testing.assert_array_equal(net.labels, arr.labels)
+    np.testing.assert_allclose(net.volumes, arr.volumes, rtol=1e-14)
+    np.testing.assert_array_equal(net.walls.cells, arr.walls.cells)
+    np.testing.assert_allclose(net.walls.areas, arr.walls.areas, rtol=1e-14)
+    assert len(net.hinges) == 1 and net.hinges.indices.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(net.hinges.angles, np.pi / 2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("sizes, slope", [([2, 4, 3, 1], 0.0), ([2, 3, 3, 2], 0.1),
+                                          ([3, 4, 3, 1], 0.0)])
+def test_network_matches_brute_force(sizes, slope):
+    rng = np.random.default_rng(sum(sizes))
+    net = random_network(rng, sizes, slope)
+    d = sizes[0]
+    lo, hi = -np.ones(d), np.ones(d)
+    part = partition(net, Box(lo, hi))
+    assert sorted(map(tuple, part.labels.tolist())) == brute_force_patterns(net, lo, hi)
+    check_invariants(part, 2.0**d)
+
+
+@pytest.mark.parametrize("sizes", [[2, 8, 8, 3], [3, 6, 6, 2], [2, 5, 5, 5, 1]])
+def test_network_invariants_and_locate(sizes):
+    rng = np.random.default_rng(len(sizes) * 10 + sizes[1])
+    net = random_network(rng, sizes)
+    d = sizes[0]
+    part = partition(net, Box(-2 * np.ones(d), 2 * np.ones(d)))
+    check_invariants(part, 4.0**d)
+    h = part.hinges
+    assert h.interior.any()
+    np.testing.assert_allclose(angle_sums(part)[h.interior], 2 * np.pi, rtol=1e-10)
+    X = rng.uniform(-2, 2, size=(400, d))
+    cells = part.locate(X)
+    assert (cells >= 0).all()
+    np.testing.assert_array_equal(part.labels[cells], net.patterns(X))
+    # on each cell the network is the affine map its pattern gives
+    rows = net.cell_rows(part.labels[cells])
+    pre = np.einsum("nkd,nd->nk", rows[:, :, :d], X) + rows[:, :, d]
+    np.testing.assert_array_equal(pre > 0, part.labels[cells])
+
+
+def test_network_errors():
+    with pytest.raises(InvalidInputError, match=r"weights\[1\] must have 3 columns"):
+        ReLUNetwork([np.ones((3, 2)), np.ones((1, 4))], [np.zeros(3), np.zeros(1)])
+    with pytest.raises(InvalidInputError, match=r"biases\[0\] must have shape \(3,\)"):
+        ReLUNetwork([np.ones((3, 2)), np.ones((1, 3))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(DegenerateInputError, match=r"weights\[0\] must be finite"):
+        ReLUNetwork([[[np.nan, 0.0]], [[1.0]]], [[0.0], [0.0]])
+    with pytest.raises(InvalidInputError, match="negative_slope must lie in"):
+        ReLUNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)], negative_slope=1.5)
+    net = ReLUNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(InvalidInputError, match='regions must be "linear"'):
+        partition(net, Box([0, 0], [1, 1]), regions="decision")
+    with pytest.raises(InvalidInputError, match="X must have 2 columns"):
+        net.patterns(np.zeros((2, 3)))
