@@ -506,7 +506,8 @@ class _Cells:
         """Split every cell i by the hyperplane rows_a[i] . x = rows_b[i] (one per cell);
         label bit `bit` is 1 on the side rows_a . x > rows_b. Rows that vanish leave the cell
         whole (bit 1 when 0 > rows_b). The cut cells are recomputed exactly, both sides in one
-        batch call; the sides without interior vanish."""
+        batch call; the sides without interior vanish. Afterwards `parent` maps each cell to
+        the one it came from, for per-cell data the caller carries along."""
         V, vptr = self.V, self.vptr
         owner = np.repeat(np.arange(self.n), np.diff(vptr))
         s = np.einsum("ij,ij->i", V, rows_a[owner]) - rows_b[owner]
@@ -519,6 +520,7 @@ class _Cells:
         below[flat], above[flat] = rows_b[flat] >= 0, rows_b[flat] < 0
         cut = np.flatnonzero(~below & ~above)
         self.labels[above, bit] = True
+        self.parent = np.arange(self.n)
         if not cut.size:
             return
         both = np.repeat(cut, 2)
@@ -543,6 +545,7 @@ class _Cells:
         self.src = np.r_[self.src[wpos], csrc[rows]]
         self.ptr = np.r_[wptr, wptr[-1] + fptr[1:]].astype(np.int64)
         self.labels = np.vstack([self.labels[whole], child_labels])
+        self.parent = np.r_[whole, both[keep]]          # the cell each new cell came from
         wvpos, wvptr = _csr_positions(vptr, whole)
         cvpos, cvptr = _csr_positions(children.vertex_offsets, keep)
         self.V = np.vstack([V[wvpos], children.vertices[cvpos]])
@@ -802,10 +805,13 @@ def _network_partition(model, domain, progress, max_cells):
     cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
     g = 0
     for layer, width in enumerate(model.layer_sizes):
+        # this layer's neurons on each cell depend only on the earlier layers' patterns, so the
+        # rows are computed once per layer and follow the cells through the splits
+        rows = model.layer_rows(cells.labels, layer)
         for k in range(width):
-            rows = model.layer_rows(cells.labels, layer)[:, k]
             # active (bit 1) where a . x + c > 0, i.e. a . x > -c
-            cells.split(np.ascontiguousarray(rows[:, :d]), -rows[:, d], g, g)
+            cells.split(np.ascontiguousarray(rows[:, k, :d]), -rows[:, k, d], g, g)
+            rows = rows[cells.parent]
             g += 1
             if max_cells is not None and cells.n > max_cells:
                 raise DegenerateInputError(
