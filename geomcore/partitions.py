@@ -804,6 +804,7 @@ def _network_partition(model, domain, progress, max_cells):
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
     cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
     g = 0
+    done_rows = np.zeros((cells.n, 0, d + 1))   # finished layers' rows, per cell
     for layer, width in enumerate(model.layer_sizes):
         # this layer's neurons on each cell depend only on the earlier layers' patterns, so the
         # rows are computed once per layer and follow the cells through the splits
@@ -811,16 +812,19 @@ def _network_partition(model, domain, progress, max_cells):
         for k in range(width):
             # active (bit 1) where a . x + c > 0, i.e. a . x > -c
             cells.split(np.ascontiguousarray(rows[:, k, :d]), -rows[:, k, d], g, g)
-            rows = rows[cells.parent]
+            rows, done_rows = rows[cells.parent], done_rows[cells.parent]
             g += 1
             if max_cells is not None and cells.n > max_cells:
                 raise DegenerateInputError(
                     f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
                     f"neurons ({cells.n} cells)")
+        done_rows = np.concatenate([done_rows, rows], axis=1)
         if progress:
             print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
                   f"{cells.n} cells", file=sys.stderr)
-    cells.take(np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n))
+    order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
+    cells.take(order)
+    all_rows = done_rows[order]
     batch = polytopes(cells.A, cells.b, cells.ptr)
     _check_volume(batch, dom_volume)
     labels, src = cells.labels, cells.src
@@ -828,9 +832,8 @@ def _network_partition(model, domain, progress, max_cells):
     dom_rows = np.column_stack([dom_A, -dom_b])
 
     def candidates(ids):
-        rows = model.cell_rows(labels[ids])
-        return np.concatenate([rows, np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)],
-                              axis=1)
+        return np.concatenate([all_rows[ids],
+                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
 
     def key_extra(ids, members):
         return labels[ids] & ~members[:, :n_hidden]
