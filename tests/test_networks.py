@@ -96,3 +96,19 @@ def test_network_errors():
         partition(net, Box([0, 0], [1, 1]), regions="decision")
     with pytest.raises(InvalidInputError, match="X must have 2 columns"):
         net.patterns(np.zeros((2, 3)))
+
+
+def test_network_matches_regioncam():
+    regioncam = pytest.importorskip("regioncam")
+    rng = np.random.default_rng(11)
+    sizes = [2, 16, 16, 1]
+    # float32-representable weights, so that Regioncam (float32) sees the same network
+    W = [rng.normal(size=(o, i)).astype(np.float32).astype(float) for i, o in zip(sizes, sizes[1:])]
+    B = [rng.normal(size=o).astype(np.float32).astype(float) * 0.5 for o in sizes[1:]]
+    rc = regioncam.Regioncam(size=1.0)                  # the square [-1, 1]^2
+    for w, b in zip(W[:-1], B[:-1]):
+        rc.linear(np.ascontiguousarray(w.T, dtype=np.float32), b.astype(np.float32))
+        rc.relu()
+    part = partition(ReLUNetwork(W, B), Box([-1, -1], [1, 1]))
+    assert part.n_cells == rc.num_faces
+    check_invariants(part, 4.0)

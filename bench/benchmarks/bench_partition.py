@@ -90,3 +90,51 @@ class PlaneArrangementSuite:
         return self._run().n_cells
 
     track_n_cells.unit = "cells"
+
+
+def _network(sizes):
+    rng = np.random.default_rng(1234)
+    # float32-representable weights: Regioncam computes in float32
+    W = [(rng.normal(size=(o, i)) / np.sqrt(i)).astype(np.float32).astype(float)
+         for i, o in zip(sizes, sizes[1:])]
+    B = [(rng.normal(size=o) * 0.1).astype(np.float32).astype(float) for o in sizes[1:]]
+    return W, B
+
+
+class NetworkSuite:
+    """Linear regions of 2-D ReLU networks in [-1, 1]^2: geomcore (exact cells, walls, hinges)
+    against Regioncam (float32 faces), the fastest 2-D tool. Goal (issue 4): 5x Regioncam's
+    cells per second; both find the same cells."""
+
+    params = [["geomcore", "regioncam"], ["2-64-64", "2-128-128-128"]]
+    param_names = ["method", "widths"]
+    timeout = 600
+
+    def setup(self, method, widths):
+        self.W, self.B = _network([int(w) for w in widths.split("-")] + [1])
+        if method == "regioncam":
+            try:
+                import regioncam  # noqa: F401
+            except ImportError:
+                raise NotImplementedError("regioncam is not installed")
+
+    def _run(self, method):
+        if method == "geomcore":
+            from geomcore import Box, ReLUNetwork, partition
+
+            return partition(ReLUNetwork(self.W, self.B), Box([-1, -1], [1, 1])).n_cells
+        import regioncam
+
+        rc = regioncam.Regioncam(size=1.0)
+        for w, b in zip(self.W[:-1], self.B[:-1]):
+            rc.linear(np.ascontiguousarray(w.T, dtype=np.float32), b.astype(np.float32))
+            rc.relu()
+        return rc.num_faces
+
+    def time_cells(self, method, widths):
+        self._run(method)
+
+    def track_n_cells(self, method, widths):
+        return self._run(method)
+
+    track_n_cells.unit = "cells"
