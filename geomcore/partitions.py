@@ -804,27 +804,32 @@ def _network_partition(model, domain, progress, max_cells):
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
     cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
     g = 0
-    done_rows = np.zeros((cells.n, 0, d + 1))   # finished layers' rows, per cell
+    # Each layer's neurons on a cell depend only on the earlier layers' patterns, so a layer's
+    # rows are computed once, for the cells at its start; `origin[l]` maps every current cell
+    # to its ancestor at the start of layer l (cheap to update, no row copies per neuron).
+    layer_rows, origin = [], []
     for layer, width in enumerate(model.layer_sizes):
-        # this layer's neurons on each cell depend only on the earlier layers' patterns, so the
-        # rows are computed once per layer and follow the cells through the splits
-        rows = model.layer_rows(cells.labels, layer)
+        layer_rows.append(model.layer_rows(cells.labels, layer))
+        origin.append(np.arange(cells.n))
+        rows = layer_rows[-1]
         for k in range(width):
+            here = rows[origin[-1], k]
             # active (bit 1) where a . x + c > 0, i.e. a . x > -c
-            cells.split(np.ascontiguousarray(rows[:, k, :d]), -rows[:, k, d], g, g)
-            rows, done_rows = rows[cells.parent], done_rows[cells.parent]
+            cells.split(np.ascontiguousarray(here[:, :d]), -here[:, d], g, g)
+            origin = [o[cells.parent] for o in origin]
             g += 1
             if max_cells is not None and cells.n > max_cells:
                 raise DegenerateInputError(
                     f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
                     f"neurons ({cells.n} cells)")
-        done_rows = np.concatenate([done_rows, rows], axis=1)
         if progress:
             print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
                   f"{cells.n} cells", file=sys.stderr)
     order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
     cells.take(order)
-    all_rows = done_rows[order]
+    # every neuron's row on every final cell, for the hinges
+    all_rows = np.concatenate([r[o[order]] for r, o in zip(layer_rows, origin)], axis=1) \
+        if layer_rows else np.zeros((len(order), 0, d + 1))
     batch = polytopes(cells.A, cells.b, cells.ptr)
     _check_volume(batch, dom_volume)
     labels, src = cells.labels, cells.src
