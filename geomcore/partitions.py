@@ -422,10 +422,8 @@ def _hinges_of(model, domain, labels, batch, row_source):
     facets; the hinge is that flat's face with fixed signs on every hyperplane not containing
     it, so cells sharing (rows through the flat, those signs) meet there."""
     d, m = model.ndim, model.n_hyperplanes
-    empty = Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
-                   np.zeros(0, bool))
     if d < 2 or len(batch.ridges) == 0:
-        return empty
+        return _no_hinges()
     dom_A, dom_b, _ = _domain_halfspaces(domain, d)
     # every row that can carry a facet: the hyperplanes, then the domain's rows (source -1 - k)
     rows = np.vstack([np.column_stack([model.A, -model.b]), np.column_stack([dom_A, -dom_b])])
@@ -437,22 +435,31 @@ def _hinges_of(model, domain, labels, batch, row_source):
     pairs = np.sort(np.column_stack([fa, fb]), axis=1)
     flats, flat_of = np.unique(pairs, axis=0, return_inverse=True)
     members = _flat_members(rows, flats)[flat_of.ravel()]      # (n_ridges, m + n_dom)
-    signs = labels[owner] & ~members[:, :m]
-    keys = _label_keys(np.hstack([members, signs]))
+    return _group_hinges(batch, owner, members, labels[owner] & ~members[:, :m], m)
+
+
+def _group_hinges(batch, owner, members, extra, n_model):
+    """Hinges from the ridges of the cells: ridges with equal (members, extra) rows are one
+    hinge (members: the sources through the ridge's flat, model sources first, then domain
+    rows; extra: what stays constant around it); only faces of three or more cells count."""
+    keys = _label_keys(np.hstack([members, extra]))
     _, hinge_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
     hinge_of = hinge_of.ravel()
     big = counts[hinge_of] >= 3
     if not big.any():
-        return empty
+        return _no_hinges()
     order = np.lexsort((owner[big], hinge_of[big]))
-    ids = hinge_of[big][order]
-    cells = owner[big][order]
-    angles = batch.dihedral_angles[big][order]
-    volumes = batch.ridge_volumes[big][order]
+    ids, cells = hinge_of[big][order], owner[big][order]
     starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
-    indptr = np.r_[starts, len(ids)].astype(np.int64)
-    interior = ~members[big][order][starts, m:].any(axis=1)
-    return Hinges(indptr, cells.astype(np.int64), angles, volumes[starts], interior)
+    interior = ~members[big][order][starts, n_model:].any(axis=1)
+    return Hinges(np.r_[starts, len(ids)].astype(np.int64), cells.astype(np.int64),
+                  batch.dihedral_angles[big][order], batch.ridge_volumes[big][order][starts],
+                  interior)
+
+
+def _no_hinges():
+    return Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
+                  np.zeros(0, bool))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -724,10 +731,8 @@ def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
     from geomcore._kernels._exact import det_sign
 
     n_cells = len(batch.volume)
-    empty = Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
-                   np.zeros(0, bool))
     if batch.ndim < 2 or len(batch.ridges) == 0:
-        return empty
+        return _no_hinges()
     owner = np.repeat(np.arange(n_cells), np.diff(batch.ridge_offsets))
     first = batch.facet_offsets[owner]
     s = src[batch.facet_index[first[:, None] + batch.ridges]]           # (n_ridges, 2)
@@ -764,19 +769,7 @@ def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
         if own_source is not None:
             near[p, own_source(owner[sl])] = True
         members[sl] = near
-    keys = _label_keys(np.hstack([members, key_extra(owner, members)]))
-    _, hinge_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    hinge_of = hinge_of.ravel()
-    big = counts[hinge_of] >= 3
-    if not big.any():
-        return empty
-    order = np.lexsort((owner[big], hinge_of[big]))
-    ids, cells = hinge_of[big][order], owner[big][order]
-    starts = np.r_[0, np.flatnonzero(np.diff(ids)) + 1]
-    interior = ~members[big][order][starts, n_model:].any(axis=1)
-    return Hinges(np.r_[starts, len(ids)].astype(np.int64), cells.astype(np.int64),
-                  batch.dihedral_angles[big][order], batch.ridge_volumes[big][order][starts],
-                  interior)
+    return _group_hinges(batch, owner, members, key_extra(owner, members), n_model)
 
 
 def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
