@@ -73,6 +73,56 @@ class ReLUNetwork:
         self.layer_sizes = [W.shape[0] for W in self.weights[:-1]]
         self.n_hidden = int(sum(self.layer_sizes))
 
+    @classmethod
+    def from_torch(cls, module):
+        """The network of a torch ``nn.Sequential`` of ``Linear`` and ``ReLU`` / ``LeakyReLU``.
+
+        The layers must alternate Linear, activation, ..., Linear, with one kind of activation
+        (and one negative slope) throughout. Weights are read as float64.
+        """
+        import torch.nn as nn
+
+        if not isinstance(module, nn.Sequential):
+            raise InvalidInputError(f"module must be a torch.nn.Sequential; got {type(module).__name__}")
+        layers = list(module)
+        weights, biases, slopes = [], [], set()
+        for i, layer in enumerate(layers):
+            expect_linear = i % 2 == 0
+            if expect_linear and isinstance(layer, nn.Linear):
+                W = layer.weight.detach().cpu().double().numpy()
+                b = (layer.bias.detach().cpu().double().numpy() if layer.bias is not None
+                     else np.zeros(W.shape[0]))
+                weights.append(W)
+                biases.append(b)
+            elif not expect_linear and isinstance(layer, nn.ReLU):
+                slopes.add(0.0)
+            elif not expect_linear and isinstance(layer, nn.LeakyReLU):
+                slopes.add(float(layer.negative_slope))
+            else:
+                want = "Linear" if expect_linear else "ReLU or LeakyReLU"
+                raise InvalidInputError(
+                    f"module[{i}] must be {want} (layers alternate Linear and activation); "
+                    f"got {type(layer).__name__}")
+        if not layers or not isinstance(layers[-1], nn.Linear):
+            raise InvalidInputError("module must end with a Linear layer (the affine output)")
+        if len(slopes) > 1:
+            raise InvalidInputError(f"module must use one activation slope; got {sorted(slopes)}")
+        return cls(weights, biases, negative_slope=slopes.pop() if slopes else 0.0)
+
+    @classmethod
+    def from_sklearn(cls, estimator):
+        """The network of a fitted scikit-learn ``MLPClassifier`` / ``MLPRegressor`` with
+        ``activation="relu"`` (its output layer is kept affine: logits, before any softmax)."""
+        if not hasattr(estimator, "coefs_"):
+            raise InvalidInputError(
+                f"estimator must be a fitted MLPClassifier or MLPRegressor; got "
+                f"{type(estimator).__name__} without coefs_ (call fit first)")
+        activation = getattr(estimator, "activation", None)
+        if activation != "relu":
+            raise InvalidInputError(f'estimator must use activation="relu"; got {activation!r}')
+        return cls([np.asarray(W).T for W in estimator.coefs_],
+                   [np.asarray(b) for b in estimator.intercepts_])
+
     def _act(self, z):
         return np.where(z > 0, z, self.negative_slope * z)
 

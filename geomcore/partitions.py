@@ -578,8 +578,10 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
 
     Parameters
     ----------
-    model : Arrangement, MaxAffine or Voronoi
-        The partition source (ReLU networks and trees are not built yet).
+    model : Arrangement, ReLUNetwork, MaxAffine, Voronoi, torch or scikit-learn network
+        The partition source: a torch ``nn.Sequential`` or a fitted scikit-learn MLP is read
+        through :meth:`ReLUNetwork.from_torch` / :meth:`ReLUNetwork.from_sklearn` (trees are
+        not supported yet).
     domain : Box or Polytope
         Required: these models define none.
     regions : {"linear"}
@@ -614,11 +616,14 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     """
     from geomcore.networks import ReLUNetwork
 
+    if hasattr(model, "coefs_") and hasattr(model, "intercepts_"):
+        model = ReLUNetwork.from_sklearn(model)
+    elif type(model).__module__.startswith("torch"):
+        model = ReLUNetwork.from_torch(model)
     if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork)):
         raise InvalidInputError(
             f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork for now; "
-            f"got {type(model).__name__} (torch and scikit-learn models and trees are not "
-            "built yet)"
+            f"got {type(model).__name__} (trees are not supported yet)"
         )
     if regions != "linear":
         raise InvalidInputError(f'regions must be "linear" for this model; got {regions!r}')

@@ -112,3 +112,41 @@ def test_network_matches_regioncam():
     part = partition(ReLUNetwork(W, B), Box([-1, -1], [1, 1]))
     assert part.n_cells == rc.num_faces
     check_invariants(part, 4.0)
+
+
+def test_network_from_sklearn_mlp():
+    sklearn = pytest.importorskip("sklearn")
+    from sklearn.datasets import make_moons
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(8, 8), max_iter=300, random_state=0).fit(X, y)
+    net = ReLUNetwork.from_sklearn(clf)
+    assert net.layer_sizes == [8, 8] and net.ndim == 2
+    # the network's logit decides like the estimator
+    np.testing.assert_array_equal((net(X)[:, 0] > 0).astype(int), clf.predict(X))
+    part = partition(clf, Box(X.min(0) - 0.1, X.max(0) + 0.1))      # the estimator directly
+    check_invariants(part, float(np.prod(X.max(0) - X.min(0) + 0.2)))
+    np.testing.assert_array_equal(part.labels[part.locate(X)], net.patterns(X))
+    with pytest.raises(InvalidInputError, match='activation="relu"'):
+        ReLUNetwork.from_sklearn(MLPClassifier(activation="tanh", max_iter=5).fit(X, y))
+    with pytest.raises(InvalidInputError, match="call fit first"):
+        ReLUNetwork.from_sklearn(MLPClassifier())
+
+
+def test_network_from_torch():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(0.05), nn.Linear(6, 6), nn.LeakyReLU(0.05),
+                           nn.Linear(6, 3))
+    net = ReLUNetwork.from_torch(module)
+    assert net.negative_slope == pytest.approx(0.05) and net.layer_sizes == [6, 6]
+    X = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
+    with torch.no_grad():
+        expected = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(net(X), expected, atol=1e-5)
+    part = partition(module, Box([-1, -1], [1, 1]))
+    check_invariants(part, 4.0)
+    with pytest.raises(InvalidInputError, match=r"module\[1\] must be ReLU or LeakyReLU"):
+        ReLUNetwork.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1)))
