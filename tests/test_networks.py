@@ -114,6 +114,7 @@ def test_network_matches_regioncam():
     check_invariants(part, 4.0)
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_network_from_sklearn_mlp():
     sklearn = pytest.importorskip("sklearn")
     from sklearn.datasets import make_moons
