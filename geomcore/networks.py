@@ -179,6 +179,27 @@ class ReLUNetwork:
             return np.zeros((n, 0, self.ndim + 1))
         return np.concatenate(rows, axis=1)
 
+    def output_rows(self, labels):
+        """The outputs as affine functions on each cell: shape (n_cells, n_outputs, ndim + 1),
+        rows ``[a, c]`` meaning ``a . x + c``, from the cells' full activation patterns."""
+        n = labels.shape[0]
+        M = np.broadcast_to(np.eye(self.ndim), (n, self.ndim, self.ndim))
+        v = np.zeros((n, self.ndim))
+        start = 0
+        for W, b in zip(self.weights[:-1], self.biases[:-1]):
+            D = np.where(labels[:, start:start + W.shape[0]], 1.0, self.negative_slope)
+            M = D[:, :, None] * np.einsum("ij,njk->nik", W, M)
+            v = D * (v @ W.T + b)
+            start += W.shape[0]
+        W, b = self.weights[-1], self.biases[-1]
+        return np.concatenate([np.einsum("ij,njk->nik", W, M), (v @ W.T + b)[:, :, None]], axis=2)
+
+    def classes(self, X):
+        """Predicted class of each point: the argmax of the outputs (lowest index on ties), or
+        ``output > 0`` for a single output (a binary logit)."""
+        out = self(X)
+        return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else np.argmax(out, axis=1)
+
     def __repr__(self):
         return (f"ReLUNetwork(ndim={self.ndim}, layer_sizes={self.layer_sizes}, "
                 f"negative_slope={self.negative_slope})")

@@ -300,10 +300,14 @@ class Partition:
         In an arrangement cells meet face to face, so every angle is below pi.
     boundary_areas : ndarray, shape (n_cells,)
         (ndim-1)-volume of each cell's intersection with the domain's boundary.
+    classes : ndarray of int64, shape (n_cells,), or None
+        With ``regions="decision"``: each cell's predicted class (its linear region cut by the
+        argmax of the outputs); cells are then ordered by pattern, then class.
     """
 
-    def __init__(self, model, domain, labels, batch, walls, hinges, boundary_areas):
+    def __init__(self, model, domain, labels, batch, walls, hinges, boundary_areas, classes=None):
         self.model = model
+        self.classes = classes
         self.domain = domain
         self.ndim = model.ndim
         self.labels = labels
@@ -327,6 +331,11 @@ class Partition:
         inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
         if isinstance(self.model, Arrangement):
             found = _find_labels(self.labels, self.model.signs(X))
+        elif self.classes is not None:
+            n_classes = int(self.classes.max()) + 1 if self.n_cells else 1
+            found = _find_labels(_with_class_bits(self.labels, self.classes, n_classes),
+                                 _with_class_bits(self.model.patterns(X), self.model.classes(X),
+                                                  n_classes))
         elif hasattr(self.model, "patterns"):
             found = _find_labels(self.labels, self.model.patterns(X))
         else:
@@ -338,6 +347,12 @@ class Partition:
 
     def __repr__(self):
         return f"Partition(n_cells={self.n_cells}, n_walls={len(self.walls)}, ndim={self.ndim})"
+
+
+def _with_class_bits(labels, classes, n_classes):
+    """Labels with a one-hot class appended: the key of a decision region."""
+    return np.hstack([labels, np.eye(max(n_classes, int(classes.max(initial=0)) + 1),
+                                     dtype=bool)[classes]])
 
 
 def _label_keys(labels):
@@ -625,8 +640,11 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
             f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork for now; "
             f"got {type(model).__name__} (trees are not supported yet)"
         )
-    if regions != "linear":
-        raise InvalidInputError(f'regions must be "linear" for this model; got {regions!r}')
+    if regions not in ("linear", "decision"):
+        raise InvalidInputError(f'regions must be "linear" or "decision"; got {regions!r}')
+    if regions == "decision" and not isinstance(model, ReLUNetwork):
+        raise InvalidInputError(
+            f'regions="decision" needs a network; a {type(model).__name__} has no outputs to cut by')
     if exact is True:
         raise InvalidInputError("exact=True is not supported for partitions yet; use 'auto'")
     if domain is None:
@@ -637,7 +655,7 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     if isinstance(model, MaxAffine):
         return _max_affine_partition(model, domain, max_cells)
     if isinstance(model, ReLUNetwork):
-        return _network_partition(model, domain, progress, max_cells)
+        return _network_partition(model, domain, progress, max_cells, regions == "decision")
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 
@@ -758,7 +776,8 @@ def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
         unit = cand / np.where(norms > 0, norms, 1)[:, :, None]
         cu = np.einsum("pnk,pk->pn", unit, u)
         cv = np.einsum("pnk,pk->pn", unit, v)
-        near = (1.0 - cu**2 - cv**2 < 1e-12) & (norms > 0)
+        # a source that vanishes on the whole cell passes through every one of its flats
+        near = (1.0 - cu**2 - cv**2 < 1e-12) | (norms == 0)
         near[p, col[sl, 0]] = False
         near[p, col[sl, 1]] = False
         # confirm the near ones exactly: in the span iff every 3x3 minor on two independent
@@ -795,7 +814,7 @@ def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
     return _ridge_hinges(batch, src, n, candidates, key_extra, own_source=lambda c: labels[c])
 
 
-def _network_partition(model, domain, progress, max_cells):
+def _network_partition(model, domain, progress, max_cells, decision=False):
     """Linear regions of a ReLU network: split by each hidden neuron in turn, its hyperplane
     pulled back through each cell's own affine map (the earlier layers' patterns)."""
     d, n_hidden = model.ndim, model.n_hidden
@@ -828,6 +847,8 @@ def _network_partition(model, domain, progress, max_cells):
     # every neuron's row on every final cell, for the hinges
     all_rows = np.concatenate([r[o[order]] for r, o in zip(layer_rows, origin)], axis=1) \
         if layer_rows else np.zeros((len(order), 0, d + 1))
+    if decision:
+        return _decision_partition(model, domain, cells, all_rows, dom_A, dom_b, dom_volume)
     batch = polytopes(cells.A, cells.b, cells.ptr)
     _check_volume(batch, dom_volume)
     labels, src = cells.labels, cells.src
@@ -843,6 +864,96 @@ def _network_partition(model, domain, progress, max_cells):
 
     hinges = _ridge_hinges(batch, src, n_hidden, candidates, key_extra)
     return Partition(model, domain, labels, batch, walls, hinges, boundary)
+
+
+def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume):
+    """Decision regions: each linear region cut by the argmax of the outputs, every (region,
+    class) pair computed in one batch call; pairs without interior drop out exactly."""
+    d, n_hidden, n = model.ndim, model.n_hidden, cells.n
+    out = model.output_rows(cells.labels)                       # (n, n_out, d + 1)
+    if out.shape[1] == 1:                                        # a binary logit: 0 vs logit
+        out = np.concatenate([np.zeros_like(out), out], axis=1)
+    K = out.shape[1]
+    # cell i, class k: its rows, then (f_j - f_k) . x <= c_k - c_j for every j != k
+    pairs = np.repeat(np.arange(n), K)
+    klass = np.tile(np.arange(K), n)
+    pos, pptr = _csr_positions(cells.ptr, pairs)
+    lengths = np.diff(pptr) + (K - 1)
+    ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    is_extra = np.zeros(ptr[-1], dtype=bool)
+    for e in range(1, K):
+        is_extra[ptr[1:] - e] = True
+    others = np.array([[j for j in range(K) if j != k] for k in range(K)]).reshape(K, K - 1)
+    j = others[klass].ravel()
+    owner_rows = np.repeat(pairs, K - 1)
+    diff = out[owner_rows, j] - out[owner_rows, np.repeat(klass, K - 1)]
+    A = np.empty((ptr[-1], d))
+    b = np.empty(ptr[-1])
+    src = np.empty(ptr[-1], dtype=np.int64)
+    A[~is_extra], b[~is_extra], src[~is_extra] = cells.A[pos], cells.b[pos], cells.src[pos]
+    A[is_extra], b[is_extra], src[is_extra] = diff[:, :d], -diff[:, d], n_hidden + j
+    batch = polytopes(A, b, ptr, errors="ignore")
+    if (batch.status > 3).any():
+        raise DegenerateInputError(f"a decision region failed (status {batch.status.max()})")
+    # ties go to the lowest class: where f_j equals f_k on a whole cell for some j < k, class k
+    # never wins there (elsewhere ties only touch a set of measure zero)
+    tie = (~diff.any(axis=1)).reshape(len(pairs), K - 1) & (j.reshape(len(pairs), K - 1)
+                                                            < klass[:, None])
+    keep = np.flatnonzero((batch.status == 0) & ~tie.any(axis=1))
+    kpos, kptr = _csr_positions(ptr, keep)
+    batch = polytopes(A[kpos], b[kpos], kptr)
+    src = src[kpos]
+    _check_volume(batch, dom_volume)
+    parent, classes = pairs[keep], klass[keep]
+    labels = cells.labels[parent]
+    walls, boundary = _decision_walls(model, labels, classes, K, batch, src)
+    dom_rows = np.column_stack([dom_A, -dom_b])
+
+    def candidates(ids):
+        p, k = parent[ids], classes[ids]
+        rel = out[p] - out[p, k][:, None, :]                    # f_j - f_k on the cell
+        return np.concatenate([neuron_rows[p], rel,
+                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
+
+    def key_extra(ids, members):
+        return labels[ids] & ~members[:, :n_hidden]
+
+    hinges = _ridge_hinges(batch, src, n_hidden + K, candidates, key_extra,
+                           own_source=lambda ids: n_hidden + classes[ids])
+    return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes)
+
+
+def _decision_walls(model, labels, classes, n_classes, batch, src):
+    """Walls of decision regions: across a neuron's facet the pattern flips (same class);
+    across the facet f_k = f_j the class becomes j (same pattern); a point just beyond the
+    facet decides where that guess finds no cell."""
+    n, n_hidden = len(labels), model.n_hidden
+    keys = _with_class_bits(labels, classes, n_classes)
+    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
+    source = src[batch.facet_index]
+    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
+    on = np.flatnonzero(source >= 0)
+    cells = owner[on]
+    across = keys[cells].copy()
+    neuron = source[on] < n_hidden
+    across[np.flatnonzero(neuron), source[on][neuron]] ^= True
+    moved = np.flatnonzero(~neuron)
+    across[moved, n_hidden:] = np.eye(n_classes, dtype=bool)[source[on][moved] - n_hidden]
+    neighbours = _find_labels(keys, across)
+    lost = np.flatnonzero(neighbours < 0)
+    if lost.size:
+        centroid, normal = batch.facet_centroids[on[lost]], batch.facet_normals[on[lost]]
+        X = centroid + 1e-7 * (1 + np.abs(centroid).max(axis=1))[:, None] * normal
+        neighbours[lost] = _find_labels(keys, _with_class_bits(model.patterns(X),
+                                                               model.classes(X), n_classes))
+        if (neighbours < 0).any():
+            raise RuntimeError("internal error: a facet of a decision region has no cell across")
+    keep = cells < neighbours
+    pairs = np.column_stack([cells, neighbours])[keep]
+    facets = on[keep]
+    order = np.lexsort(pairs.T[::-1])
+    return Walls(pairs[order], batch.facet_areas[facets[order]],
+                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
 
 
 def _network_walls(model, labels, batch, src):

@@ -92,8 +92,10 @@ def test_network_errors():
     with pytest.raises(InvalidInputError, match="negative_slope must lie in"):
         ReLUNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)], negative_slope=1.5)
     net = ReLUNetwork([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
-    with pytest.raises(InvalidInputError, match='regions must be "linear"'):
-        partition(net, Box([0, 0], [1, 1]), regions="decision")
+    with pytest.raises(InvalidInputError, match='regions must be "linear" or "decision"'):
+        partition(net, Box([0, 0], [1, 1]), regions="classes")
+    with pytest.raises(InvalidInputError, match='regions="decision" needs a network'):
+        partition(Arrangement([[1.0, 0.0]], [0.5]), Box([0, 0], [1, 1]), regions="decision")
     with pytest.raises(InvalidInputError, match="X must have 2 columns"):
         net.patterns(np.zeros((2, 3)))
 
@@ -151,3 +153,40 @@ def test_network_from_torch():
     check_invariants(part, 4.0)
     with pytest.raises(InvalidInputError, match=r"module\[1\] must be ReLU or LeakyReLU"):
         ReLUNetwork.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1)))
+
+
+def test_network_decision_regions_closed_form():
+    # outputs relu(x - 1/2) and relu(y - 1/2): the region where both are active splits along
+    # the diagonal, so five decision regions meet at (1/2, 1/2) with angles 90, 90, 90, 45, 45
+    net = ReLUNetwork([np.eye(2), np.eye(2)], [[-0.5, -0.5], [0.0, 0.0]])
+    part = partition(net, Box([0, 0], [1, 1]), regions="decision")
+    assert part.labels.astype(int).tolist() == [[0, 0], [1, 0], [0, 1], [1, 1], [1, 1]]
+    assert part.classes.tolist() == [0, 0, 1, 0, 1]
+    np.testing.assert_allclose(part.volumes, [0.25, 0.25, 0.25, 0.125, 0.125], rtol=1e-14)
+    check_invariants(part, 1.0)
+    h = part.hinges
+    k = int(np.flatnonzero(h.interior)[0])
+    assert h.indices[h.indptr[k]:h.indptr[k + 1]].tolist() == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(np.sort(h.angles[h.indptr[k]:h.indptr[k + 1]]),
+                               np.pi * np.array([0.25, 0.25, 0.5, 0.5, 0.5]), rtol=1e-12)
+    # the diagonal wall between the two halves of region 11
+    assert [3, 4] in part.walls.cells.tolist()
+    X = np.random.default_rng(0).uniform(0, 1, size=(300, 2))
+    np.testing.assert_array_equal(part.classes[part.locate(X)], net.classes(X))
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_network_decision_regions_random(n_out):
+    rng = np.random.default_rng(40 + n_out)
+    net = random_network(rng, [2, 6, 6, n_out])
+    net.weights[-1] *= 5                                   # several classes inside the box
+    part = partition(net, Box([-1, -1], [1, 1]), regions="decision")
+    linear = partition(net, Box([-1, -1], [1, 1]))
+    assert part.n_cells >= linear.n_cells
+    assert len(np.unique(part.classes)) > 1
+    check_invariants(part, 4.0)
+    np.testing.assert_allclose(angle_sums(part)[part.hinges.interior], 2 * np.pi, rtol=1e-10)
+    X = rng.uniform(-1, 1, size=(500, 2))
+    cells = part.locate(X)
+    np.testing.assert_array_equal(part.classes[cells], net.classes(X))
+    np.testing.assert_array_equal(part.labels[cells], net.patterns(X))
