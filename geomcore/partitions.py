@@ -655,7 +655,9 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     if isinstance(model, MaxAffine):
         return _max_affine_partition(model, domain, max_cells)
     if isinstance(model, ReLUNetwork):
-        return _network_partition(model, domain, progress, max_cells, regions == "decision")
+        from geomcore._network_partition import network_partition
+
+        return network_partition(model, domain, progress, max_cells, regions == "decision")
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 
@@ -716,6 +718,17 @@ def _max_affine_partition(model, domain, max_cells):
     return Partition(model, domain, labels, batch, walls, hinges, boundary)
 
 
+def _walls_from_pairs(batch, facets, cells, neighbours):
+    """The wall table from facets (stacked facet indices) of `cells` facing `neighbours`: each
+    wall once, from its lower cell, whose outward facet normal points into the other."""
+    keep = cells < neighbours
+    pairs = np.column_stack([cells, neighbours])[keep]
+    facets = facets[keep]
+    order = np.lexsort(pairs.T[::-1])
+    return Walls(pairs[order], batch.facet_areas[facets[order]],
+                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]])
+
+
 def _max_affine_walls(labels, batch, src, n):
     """Walls of a max-affine partition: cell k's facet on f_k = f_j is its wall with j."""
     n_cells = len(labels)
@@ -729,12 +742,7 @@ def _max_affine_walls(labels, batch, src, n):
     cells, neighbours = owner[on], cell_of[source[on]]
     if (neighbours < 0).any():
         raise RuntimeError("internal error: a facet faces a function without a cell")
-    keep = cells < neighbours
-    facets = np.flatnonzero(on)[keep]
-    pairs = np.column_stack([cells, neighbours])[keep]
-    order = np.lexsort(pairs.T[::-1])
-    return Walls(pairs[order], batch.facet_areas[facets[order]],
-                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
+    return _walls_from_pairs(batch, np.flatnonzero(on), cells, neighbours), boundary
 
 
 def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
@@ -812,176 +820,6 @@ def _max_affine_hinges(model, dom_A, dom_b, labels, batch, src):
         return np.zeros((len(cells), 0), dtype=bool)
 
     return _ridge_hinges(batch, src, n, candidates, key_extra, own_source=lambda c: labels[c])
-
-
-def _network_partition(model, domain, progress, max_cells, decision=False):
-    """Linear regions of a ReLU network: split by each hidden neuron in turn, its hyperplane
-    pulled back through each cell's own affine map (the earlier layers' patterns)."""
-    d, n_hidden = model.ndim, model.n_hidden
-    dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
-    cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
-    g = 0
-    # Each layer's neurons on a cell depend only on the earlier layers' patterns, so a layer's
-    # rows are computed once, for the cells at its start; `origin[l]` maps every current cell
-    # to its ancestor at the start of layer l (cheap to update, no row copies per neuron).
-    layer_rows, origin = [], []
-    for layer, width in enumerate(model.layer_sizes):
-        layer_rows.append(model.layer_rows(cells.labels, layer))
-        origin.append(np.arange(cells.n))
-        rows = layer_rows[-1]
-        for k in range(width):
-            here = rows[origin[-1], k]
-            # active (bit 1) where a . x + c > 0, i.e. a . x > -c
-            cells.split(np.ascontiguousarray(here[:, :d]), -here[:, d], g, g)
-            origin = [o[cells.parent] for o in origin]
-            g += 1
-            if max_cells is not None and cells.n > max_cells:
-                raise DegenerateInputError(
-                    f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
-                    f"neurons ({cells.n} cells)")
-        if progress:
-            print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
-                  f"{cells.n} cells", file=sys.stderr)
-    order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
-    cells.take(order)
-    # every neuron's row on every final cell, for the hinges
-    all_rows = np.concatenate([r[o[order]] for r, o in zip(layer_rows, origin)], axis=1) \
-        if layer_rows else np.zeros((len(order), 0, d + 1))
-    if decision:
-        return _decision_partition(model, domain, cells, all_rows, dom_A, dom_b, dom_volume)
-    batch = polytopes(cells.A, cells.b, cells.ptr)
-    _check_volume(batch, dom_volume)
-    labels, src = cells.labels, cells.src
-    walls, boundary = _network_walls(model, labels, batch, src)
-    dom_rows = np.column_stack([dom_A, -dom_b])
-
-    def candidates(ids):
-        return np.concatenate([all_rows[ids],
-                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
-
-    def key_extra(ids, members):
-        return labels[ids] & ~members[:, :n_hidden]
-
-    hinges = _ridge_hinges(batch, src, n_hidden, candidates, key_extra)
-    return Partition(model, domain, labels, batch, walls, hinges, boundary)
-
-
-def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume):
-    """Decision regions: each linear region cut by the argmax of the outputs, every (region,
-    class) pair computed in one batch call; pairs without interior drop out exactly."""
-    d, n_hidden, n = model.ndim, model.n_hidden, cells.n
-    out = model.output_rows(cells.labels)                       # (n, n_out, d + 1)
-    if out.shape[1] == 1:                                        # a binary logit: 0 vs logit
-        out = np.concatenate([np.zeros_like(out), out], axis=1)
-    K = out.shape[1]
-    # cell i, class k: its rows, then (f_j - f_k) . x <= c_k - c_j for every j != k
-    pairs = np.repeat(np.arange(n), K)
-    klass = np.tile(np.arange(K), n)
-    pos, pptr = _csr_positions(cells.ptr, pairs)
-    lengths = np.diff(pptr) + (K - 1)
-    ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-    is_extra = np.zeros(ptr[-1], dtype=bool)
-    for e in range(1, K):
-        is_extra[ptr[1:] - e] = True
-    others = np.array([[j for j in range(K) if j != k] for k in range(K)]).reshape(K, K - 1)
-    j = others[klass].ravel()
-    owner_rows = np.repeat(pairs, K - 1)
-    diff = out[owner_rows, j] - out[owner_rows, np.repeat(klass, K - 1)]
-    A = np.empty((ptr[-1], d))
-    b = np.empty(ptr[-1])
-    src = np.empty(ptr[-1], dtype=np.int64)
-    A[~is_extra], b[~is_extra], src[~is_extra] = cells.A[pos], cells.b[pos], cells.src[pos]
-    A[is_extra], b[is_extra], src[is_extra] = diff[:, :d], -diff[:, d], n_hidden + j
-    batch = polytopes(A, b, ptr, errors="ignore")
-    if (batch.status > 3).any():
-        raise DegenerateInputError(f"a decision region failed (status {batch.status.max()})")
-    # ties go to the lowest class: where f_j equals f_k on a whole cell for some j < k, class k
-    # never wins there (elsewhere ties only touch a set of measure zero)
-    tie = (~diff.any(axis=1)).reshape(len(pairs), K - 1) & (j.reshape(len(pairs), K - 1)
-                                                            < klass[:, None])
-    keep = np.flatnonzero((batch.status == 0) & ~tie.any(axis=1))
-    kpos, kptr = _csr_positions(ptr, keep)
-    batch = polytopes(A[kpos], b[kpos], kptr)
-    src = src[kpos]
-    _check_volume(batch, dom_volume)
-    parent, classes = pairs[keep], klass[keep]
-    labels = cells.labels[parent]
-    walls, boundary = _decision_walls(model, labels, classes, K, batch, src)
-    dom_rows = np.column_stack([dom_A, -dom_b])
-
-    def candidates(ids):
-        p, k = parent[ids], classes[ids]
-        rel = out[p] - out[p, k][:, None, :]                    # f_j - f_k on the cell
-        return np.concatenate([neuron_rows[p], rel,
-                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
-
-    def key_extra(ids, members):
-        return labels[ids] & ~members[:, :n_hidden]
-
-    hinges = _ridge_hinges(batch, src, n_hidden + K, candidates, key_extra,
-                           own_source=lambda ids: n_hidden + classes[ids])
-    return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes)
-
-
-def _decision_walls(model, labels, classes, n_classes, batch, src):
-    """Walls of decision regions: across a neuron's facet the pattern flips (same class);
-    across the facet f_k = f_j the class becomes j (same pattern); a point just beyond the
-    facet decides where that guess finds no cell."""
-    n, n_hidden = len(labels), model.n_hidden
-    keys = _with_class_bits(labels, classes, n_classes)
-    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
-    source = src[batch.facet_index]
-    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
-    on = np.flatnonzero(source >= 0)
-    cells = owner[on]
-    across = keys[cells].copy()
-    neuron = source[on] < n_hidden
-    across[np.flatnonzero(neuron), source[on][neuron]] ^= True
-    moved = np.flatnonzero(~neuron)
-    across[moved, n_hidden:] = np.eye(n_classes, dtype=bool)[source[on][moved] - n_hidden]
-    neighbours = _find_labels(keys, across)
-    lost = np.flatnonzero(neighbours < 0)
-    if lost.size:
-        centroid, normal = batch.facet_centroids[on[lost]], batch.facet_normals[on[lost]]
-        X = centroid + 1e-7 * (1 + np.abs(centroid).max(axis=1))[:, None] * normal
-        neighbours[lost] = _find_labels(keys, _with_class_bits(model.patterns(X),
-                                                               model.classes(X), n_classes))
-        if (neighbours < 0).any():
-            raise RuntimeError("internal error: a facet of a decision region has no cell across")
-    keep = cells < neighbours
-    pairs = np.column_stack([cells, neighbours])[keep]
-    facets = on[keep]
-    order = np.lexsort(pairs.T[::-1])
-    return Walls(pairs[order], batch.facet_areas[facets[order]],
-                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
-
-
-def _network_walls(model, labels, batch, src):
-    """Walls of a network partition: across a facet on neuron g the pattern flips at g (and,
-    in degenerate nets, wherever another neuron vanishes on the same facet: then the cell
-    across is found from a point just beyond the facet)."""
-    n = len(labels)
-    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
-    source = src[batch.facet_index]
-    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
-    on = np.flatnonzero(source >= 0)
-    cells = owner[on]
-    across = labels[cells].copy()
-    across[np.arange(len(on)), source[on]] ^= True
-    neighbours = _find_labels(labels, across)
-    lost = np.flatnonzero(neighbours < 0)
-    if lost.size:
-        centroid, normal = batch.facet_centroids[on[lost]], batch.facet_normals[on[lost]]
-        scale = 1e-7 * (1 + np.abs(centroid).max(axis=1))[:, None]
-        neighbours[lost] = _find_labels(labels, model.patterns(centroid + scale * normal))
-        if (neighbours < 0).any():
-            raise RuntimeError("internal error: a facet on a neuron has no cell across it")
-    keep = cells < neighbours
-    pairs = np.column_stack([cells, neighbours])[keep]
-    facets = on[keep]
-    order = np.lexsort(pairs.T[::-1])
-    return Walls(pairs[order], batch.facet_areas[facets[order]],
-                 batch.facet_normals[facets[order]], batch.facet_centroids[facets[order]]), boundary
 
 
 def _check_volume(batch, dom_volume):
