@@ -53,11 +53,17 @@ def network_partition(model, domain, progress, max_cells, decision=False):
                   f"{cells.n} cells", file=sys.stderr)
     order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
     cells.take(order)
-    # every neuron's row on every final cell, for the hinges
-    all_rows = np.concatenate([r[o[order]] for r, o in zip(layer_rows, origin)], axis=1) \
-        if layer_rows else np.zeros((len(order), 0, d + 1))
+    # every neuron's row on some of the final cells, for the hinges (built per chunk: the full
+    # table would take n_cells * n_hidden * (d + 1) doubles)
+    maps = [o[order] for o in origin]
+
+    def neuron_rows(ids):
+        if not layer_rows:
+            return np.zeros((len(ids), 0, d + 1))
+        return np.concatenate([r[m[ids]] for r, m in zip(layer_rows, maps)], axis=1)
+
     if decision:
-        return _decision_partition(model, domain, cells, all_rows, dom_A, dom_b, dom_volume)
+        return _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume)
     batch = polytopes(cells.A, cells.b, cells.ptr)
     _check_volume(batch, dom_volume)
     labels, src = cells.labels, cells.src
@@ -65,7 +71,7 @@ def network_partition(model, domain, progress, max_cells, decision=False):
     dom_rows = np.column_stack([dom_A, -dom_b])
 
     def candidates(ids):
-        return np.concatenate([all_rows[ids],
+        return np.concatenate([neuron_rows(ids),
                                np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
 
     def key_extra(ids, members):
@@ -77,7 +83,8 @@ def network_partition(model, domain, progress, max_cells, decision=False):
 
 def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume):
     """Decision regions: each linear region cut by the argmax of the outputs, every (region,
-    class) pair computed in one batch call; pairs without interior drop out exactly."""
+    class) pair computed in one batch call; pairs without interior drop out exactly.
+    neuron_rows(ids): the hidden neurons' rows on the linear regions ids."""
     d, n_hidden, n = model.ndim, model.n_hidden, cells.n
     out = model.output_rows(cells.labels)                       # (n, n_out, d + 1)
     if out.shape[1] == 1:                                        # a binary logit: 0 vs logit
@@ -121,7 +128,7 @@ def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_vol
     def candidates(ids):
         p, k = parent[ids], classes[ids]
         rel = out[p] - out[p, k][:, None, :]                    # f_j - f_k on the cell
-        return np.concatenate([neuron_rows[p], rel,
+        return np.concatenate([neuron_rows(p), rel,
                                np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
 
     def key_extra(ids, members):

@@ -169,7 +169,7 @@ class ReLUNetwork:
         rows, start = [], 0
         hidden = list(zip(self.weights[:-1], self.biases[:-1]))
         for W, b in hidden[:stop]:
-            Z = np.einsum("ij,njk->nik", W, M)
+            Z = np.matmul(W, M)                        # (n, n_out, ndim), batched BLAS
             z = v @ W.T + b
             rows.append(np.concatenate([Z, z[:, :, None]], axis=2))
             D = np.where(labels[:, start:start + W.shape[0]], 1.0, self.negative_slope)
@@ -188,11 +188,11 @@ class ReLUNetwork:
         start = 0
         for W, b in zip(self.weights[:-1], self.biases[:-1]):
             D = np.where(labels[:, start:start + W.shape[0]], 1.0, self.negative_slope)
-            M = D[:, :, None] * np.einsum("ij,njk->nik", W, M)
+            M = D[:, :, None] * np.matmul(W, M)
             v = D * (v @ W.T + b)
             start += W.shape[0]
         W, b = self.weights[-1], self.biases[-1]
-        return np.concatenate([np.einsum("ij,njk->nik", W, M), (v @ W.T + b)[:, :, None]], axis=2)
+        return np.concatenate([np.matmul(W, M), (v @ W.T + b)[:, :, None]], axis=2)
 
     def classes(self, X):
         """Predicted class of each point: the argmax of the outputs (lowest index on ties), or

@@ -780,10 +780,10 @@ def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
         u = r1 / np.linalg.norm(r1, axis=1)[:, None]
         v = r2 - np.einsum("pk,pk->p", r2, u)[:, None] * u
         v /= np.linalg.norm(v, axis=1)[:, None]
-        norms = np.linalg.norm(cand, axis=2)
+        norms = np.sqrt(np.square(cand).sum(axis=2))
         unit = cand / np.where(norms > 0, norms, 1)[:, :, None]
-        cu = np.einsum("pnk,pk->pn", unit, u)
-        cv = np.einsum("pnk,pk->pn", unit, v)
+        cu = np.matmul(unit, u[:, :, None])[:, :, 0]            # batched BLAS, not einsum
+        cv = np.matmul(unit, v[:, :, None])[:, :, 0]
         # a source that vanishes on the whole cell passes through every one of its flats
         near = (1.0 - cu**2 - cv**2 < 1e-12) | (norms == 0)
         near[p, col[sl, 0]] = False
