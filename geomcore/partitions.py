@@ -599,13 +599,15 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
         not supported yet).
     domain : Box or Polytope
         Required: these models define none.
-    regions : {"linear"}
-        "decision" belongs to networks and is not available for these models.
+    regions : {"linear", "decision"}
+        "decision" (networks only) cuts every linear region by the argmax of the outputs (a
+        single output is a binary logit: class 1 where it is positive) and sets
+        ``Partition.classes``.
     exact : "auto" or bool
         Combinatorics are always exact; measures are floating point ("auto", False). True is
         not supported for partitions yet.
     progress : bool
-        Print one line per hyperplane to stderr.
+        Print one line per hyperplane (arrangements) or hidden layer (networks) to stderr.
     max_cells : int, optional
         Stop with an error once the partition would exceed this many cells.
 
@@ -671,12 +673,10 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
             )
         if progress:
             print(f"geomcore.partition: hyperplane {j + 1}/{m}, {cells.n} cells", file=sys.stderr)
-    A, b, src, ptr, labels = cells.A, cells.b, cells.src, cells.ptr, cells.labels
     # canonical order: labels as binary numbers, hyperplane 0 the lowest bit
-    order = np.lexsort(labels.T) if m else np.arange(len(labels))
-    pos, ptr = _csr_positions(ptr, order)
-    A, b, src, labels = A[pos], b[pos], src[pos], labels[order]
-    batch = polytopes(A, b, ptr)
+    cells.take(np.lexsort(cells.labels.T) if m else np.arange(cells.n))
+    labels, src = cells.labels, cells.src
+    batch = polytopes(cells.A, cells.b, cells.ptr)
     _check_volume(batch, dom_volume)
     walls, boundary = _walls_of(model, labels, batch, src)
     hinges = _hinges_of(model, domain, labels, batch, src)
