@@ -138,3 +138,68 @@ class NetworkSuite:
         return self._run(method)
 
     track_n_cells.unit = "cells"
+
+
+def _linprog_regions(net, lo, hi):
+    """The region-graph search of existing general-dimension tools, as the peer: from the cell
+    of the domain's centre, find each cell's facets with one scipy ``linprog`` per neuron row
+    (a row is a facet when the LP can push past it) and step across them, breadth first.
+    Returns the number of cells found."""
+    from scipy.optimize import linprog
+
+    d = net.ndim
+    box_A = np.vstack([np.eye(d), -np.eye(d)])
+    box_b = np.r_[hi, -lo]
+    start = tuple(net.patterns(((lo + hi) / 2)[None])[0])
+    seen, queue = {start}, [start]
+    while queue:
+        pattern = queue.pop()
+        rows = net.cell_rows(np.array([pattern]))[0]            # a . x + c per neuron
+        sign = np.where(pattern, -1.0, 1.0)                     # cell: sign * (a . x + c) <= 0
+        A = np.vstack([sign[:, None] * rows[:, :d], box_A])
+        b = np.r_[-sign * rows[:, d], box_b]
+        for g in range(len(pattern)):
+            relaxed = b.copy()
+            relaxed[g] += 1.0
+            res = linprog(-A[g], A_ub=A, b_ub=relaxed, bounds=[(None, None)] * d,
+                          method="highs")
+            if res.status == 0 and -res.fun > b[g] + 1e-9:
+                nxt = list(pattern)
+                nxt[g] = not nxt[g]
+                nxt = tuple(nxt)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+    return len(seen)
+
+
+class NetworkRegionGraphSuite:
+    """Linear regions of small 3-D and 4-D ReLU networks in [-1, 1]^d: geomcore against the
+    LP region-graph search (the approach of existing general-dimension tools, written here as
+    the peer). Goal (issue 4): geomcore at least 50x faster. The peer solves one LP per neuron
+    per cell, so only small nets fit in a benchmark run."""
+
+    params = [["geomcore", "linprog"], ["3-16-16", "4-8-8"]]
+    param_names = ["method", "widths"]
+    timeout = 900
+
+    def setup(self, method, widths):
+        self.W, self.B = _network([int(w) for w in widths.split("-")] + [1])
+        self.d = int(widths.split("-")[0])
+
+    def _run(self, method):
+        from geomcore import Box, ReLUNetwork, partition
+
+        net = ReLUNetwork(self.W, self.B)
+        lo, hi = -np.ones(self.d), np.ones(self.d)
+        if method == "geomcore":
+            return partition(net, Box(lo, hi)).n_cells
+        return _linprog_regions(net, lo, hi)
+
+    def time_cells(self, method, widths):
+        self._run(method)
+
+    def track_n_cells(self, method, widths):
+        return self._run(method)
+
+    track_n_cells.unit = "cells"
