@@ -54,6 +54,9 @@ class ArrangementSuite:
         else:
             _shapely_faces(self.A, self.b)
 
+    def peakmem_cells(self, method, n):
+        self.time_cells(method, n)
+
     def track_n_cells(self, method, n):
         if method == "geomcore":
             from geomcore import Arrangement, Box, partition
@@ -132,6 +135,9 @@ class NetworkSuite:
         return rc.num_faces
 
     def time_cells(self, method, widths):
+        self._run(method)
+
+    def peakmem_cells(self, method, widths):
         self._run(method)
 
     def track_n_cells(self, method, widths):
