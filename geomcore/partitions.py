@@ -769,7 +769,6 @@ def _ridge_hinges(batch, src, n_model, candidates, key_extra, own_source=None):
     s = src[batch.facet_index[first[:, None] + batch.ridges]]           # (n_ridges, 2)
     col = np.where(s >= 0, s, n_model - 1 - s)                          # candidate columns
     members = None
-    rows = np.arange(len(owner))
     for lo in range(0, len(owner), 2048):
         sl = slice(lo, lo + 2048)
         cand = candidates(owner[sl])

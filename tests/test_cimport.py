@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "embed"

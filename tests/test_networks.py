@@ -118,7 +118,7 @@ def test_network_matches_regioncam():
 
 @pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_network_from_sklearn_mlp():
-    sklearn = pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn")
     from sklearn.datasets import make_moons
     from sklearn.neural_network import MLPClassifier
 
