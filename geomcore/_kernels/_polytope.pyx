@@ -143,30 +143,49 @@ cdef double angle_between(const double* u, const double* v, Py_ssize_t d) noexce
     return 2.0 * atan2(sqrt(dm), sqrt(dp))
 
 
-cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
-    # Determinant by LU with partial pivoting; destroys M (row-major n-by-n).
+cdef int lu_factor(double* LU, Py_ssize_t n, int* perm) noexcept nogil:
+    # LU with partial pivoting in place (row-major n-by-n): unit L below the diagonal, U on and
+    # above. perm (may be NULL) receives the row order. Returns the sign of the row permutation,
+    # or 0 when a pivot vanishes.
     cdef Py_ssize_t i, j, k, piv
-    cdef double det = 1.0, best, f, t
+    cdef double best, f, t
+    cdef int sign = 1, ti
+    if perm != NULL:
+        for i in range(n):
+            perm[i] = <int>i
     for k in range(n):
         piv = k
-        best = fabs(M[k * n + k])
+        best = fabs(LU[k * n + k])
         for i in range(k + 1, n):
-            if fabs(M[i * n + k]) > best:
-                best = fabs(M[i * n + k])
+            if fabs(LU[i * n + k]) > best:
+                best = fabs(LU[i * n + k])
                 piv = i
         if best == 0.0:
-            return 0.0
+            return 0
         if piv != k:
             for j in range(n):
-                t = M[k * n + j]
-                M[k * n + j] = M[piv * n + j]
-                M[piv * n + j] = t
-            det = -det
-        det *= M[k * n + k]
+                t = LU[k * n + j]
+                LU[k * n + j] = LU[piv * n + j]
+                LU[piv * n + j] = t
+            if perm != NULL:
+                ti = perm[k]
+                perm[k] = perm[piv]
+                perm[piv] = ti
+            sign = -sign
         for i in range(k + 1, n):
-            f = M[i * n + k] / M[k * n + k]
+            f = LU[i * n + k] / LU[k * n + k]
+            LU[i * n + k] = f
             for j in range(k + 1, n):
-                M[i * n + j] -= f * M[k * n + j]
+                LU[i * n + j] -= f * LU[k * n + j]
+    return sign
+
+
+cdef double det_lu(double* M, Py_ssize_t n) noexcept nogil:
+    # Determinant by LU with partial pivoting; destroys M (row-major n-by-n).
+    cdef double det = lu_factor(M, n, NULL)
+    cdef Py_ssize_t k
+    for k in range(n):
+        det *= M[k * n + k]
     return det
 
 
@@ -282,39 +301,16 @@ cdef int solve_rows(const double* A, const double* b, const int* rows, const int
     # steps of refinement with a twice-precise residual, so vertices of integer or dyadic data
     # come out (nearly) correctly rounded. work holds d * d + 3 d doubles, perm d ints.
     # Returns -1 if a pivot vanishes.
-    cdef Py_ssize_t i, j, k, piv, it
-    cdef double best, f, t
+    cdef Py_ssize_t i, j, it
     cdef double* LU = work
     cdef double* rhs = work + d * d
     cdef double* dx = rhs + d
-    cdef int ti
     for i in range(d):
-        perm[i] = <int>i
         rhs[i] = b[rows[pick[i]]]
         for j in range(d):
             LU[i * d + j] = A[rows[pick[i]] * d + j]
-    for k in range(d):
-        piv = k
-        best = fabs(LU[k * d + k])
-        for i in range(k + 1, d):
-            if fabs(LU[i * d + k]) > best:
-                best = fabs(LU[i * d + k])
-                piv = i
-        if best == 0.0:
-            return -1
-        if piv != k:
-            for j in range(d):
-                t = LU[k * d + j]
-                LU[k * d + j] = LU[piv * d + j]
-                LU[piv * d + j] = t
-            ti = perm[k]
-            perm[k] = perm[piv]
-            perm[piv] = ti
-        for i in range(k + 1, d):
-            f = LU[i * d + k] / LU[k * d + k]
-            LU[i * d + k] = f
-            for j in range(k + 1, d):
-                LU[i * d + j] -= f * LU[k * d + j]
+    if lu_factor(LU, d, perm) == 0:
+        return -1
     lu_solve(LU, perm, d, rhs, x)
     for it in range(2):
         for i in range(d):
