@@ -39,8 +39,11 @@ def _positive_float(value, name, *, upper=None, zero_ok=False):
         and np.isfinite(value) and (value >= 0 if zero_ok else value > 0) \
         and (upper is None or value <= upper)
     if not ok:
-        rng = f"in [0, {upper}]" if upper is not None else ("non-negative" if zero_ok else "positive")
-        raise InvalidInputError(f"{name} must be a finite real number {rng}; got {value!r}")
+        if upper is not None:
+            want = f"a number in [0, {upper:g}]"
+        else:
+            want = "a finite number >= 0" if zero_ok else "a finite number > 0"
+        raise InvalidInputError(f"{name} must be {want}; got {value!r}")
     return float(value)
 
 
@@ -256,5 +259,6 @@ def _check_positive_definite(M):
     if not lam > 1e-12:
         raise DegenerateInputError(
             'metric="dihedral" needs a positive definite M_1; for this partition the '
-            f"normalised M_1 has smallest eigenvalue {lam:.3g} <= 0 (cells with many walls at "
-            'small angles); use metric="diagonal"')
+            f"normalised M_1 has smallest eigenvalue {lam:.3g} <= 0 (walls meet too far from "
+            'right angles: two lines crossing at 45 degrees already fail); use '
+            'metric="diagonal"')
