@@ -202,6 +202,7 @@ class SimplicialComplex:
                 self._degenerate.append(mask)
         self.kind = None
         self._partition = None
+        self._measures = None
 
     @classmethod
     def _trusted(cls, rows, degenerate=None):
@@ -276,6 +277,8 @@ class SimplicialComplex:
 
     def _faces(self, k):
         """(n_k, k + 1): index in simplices(k - 1) of the face without vertex i (-1 if absent)."""
+        if k == 1 and 1 not in self._face_cache:        # the vertices are 0..n-1 themselves
+            self._face_cache[1] = np.ascontiguousarray(self._rows[1][:, ::-1])
         if k not in self._face_cache:
             rows = self._rows[k]
             cols = [np.delete(np.arange(k + 1), i) for i in range(k + 1)]
@@ -316,10 +319,11 @@ class SimplicialComplex:
                 faces = self._faces(k)
                 n_k = len(faces)
                 signs = np.where(np.arange(k + 1) % 2 == 0, 1, -1)
-                B = sparse.csr_array(
-                    (np.tile(signs, n_k), (faces.ravel(), np.repeat(np.arange(n_k), k + 1))),
-                    shape=(len(self._rows[k - 1]), n_k))
-                B.sort_indices()
+                # column j holds the faces of simplex j: CSC as it stands, then one O(nnz)
+                # conversion (which also sorts the indices)
+                B = sparse.csc_array(
+                    (np.tile(signs, n_k), faces.ravel(), np.arange(0, n_k * (k + 1) + 1, k + 1)),
+                    shape=(len(self._rows[k - 1]), n_k)).tocsr()
             self._boundary_cache[k] = B
         return self._boundary_cache[k]
 
@@ -443,7 +447,10 @@ def _measures(partition, rows, k):
     if k == 1:
         walls = np.asarray(partition.walls.cells, np.int64).reshape(-1, 2)
         wkeys = _keys(walls, n)
-        order = np.argsort(wkeys, kind="stable")
+        if len(wkeys) > 1 and (wkeys[1:] > wkeys[:-1]).all():    # stored in order
+            order = np.arange(len(wkeys))
+        else:
+            order = np.argsort(wkeys, kind="stable")
         pos = _lookup(wkeys[order], rows, n)
         ok = pos >= 0
         vol = np.zeros(m)
@@ -534,9 +541,9 @@ def nerve(partition, *, max_dim=2):
     rows = [np.arange(n, dtype=np.int64)[:, None]]
     for k in range(1, md + 1):
         rows.append(_unique_rows(_subsets(ptr, idx, k + 1), n))
-    degenerate = [~_measures(partition, r, k)[1] for k, r in enumerate(rows)]
-    cx = SimplicialComplex._trusted(rows, degenerate)
-    cx.kind, cx._partition = "nerve", partition
+    measures = [_measures(partition, r, k) for k, r in enumerate(rows)]
+    cx = SimplicialComplex._trusted(rows, [~generic for _, generic in measures])
+    cx.kind, cx._partition, cx._measures = "nerve", partition, measures
     return cx
 
 
@@ -578,16 +585,19 @@ def adjacency_complex(partition, *, max_dim=2):
     md = _check_max_dim(max_dim)
     full = nerve(partition, max_dim=md)
     rows = [full.simplices(0)]
+    measures = [full._measures[0]]
     keep_prev = np.ones(partition.n_cells, bool)
     for k in range(1, full.max_dim + 1):
         keep = ~full.degenerate(k)
         if k >= 2:
             keep &= keep_prev[full._faces(k)].all(axis=1)
         rows.append(full.simplices(k)[keep])
+        measures.append(tuple(m[keep] for m in full._measures[k]))
         keep_prev = keep
     if md is None:
         while len(rows) > 1 and len(rows[-1]) == 0:
             rows.pop()
+            measures.pop()
     cx = SimplicialComplex._trusted(rows)
-    cx.kind, cx._partition = "adjacency", partition
+    cx.kind, cx._partition, cx._measures = "adjacency", partition, measures
     return cx

@@ -128,34 +128,50 @@ def _stiffness(rc, k, ms, convention):
     return sparse.csr_array(S)
 
 
-def _scaled_boundaries(rc, k, ms, convention):
-    """M_{j-1}^{-1/2} B_j M_j^{1/2} (cochain) or M_{j-1}^{1/2} B_j M_j^{-1/2} (chain) for
-    j = k and k + 1 (None outside the complex), diagonal metrics only."""
-    sign = 1.0 if convention == "cochain" else -1.0
-    out = []
-    for j in (k, k + 1):
-        if j < 1 or j > rc.max_dim:
-            out.append(None)
-            continue
-        B = rc.complex.boundary_matrix(j)
-        r = ms[j - 1] ** (-0.5 * sign)
-        c = ms[j] ** (0.5 * sign)
-        coo = B.tocoo()
-        out.append(sparse.csr_array((coo.data * r[coo.row] * c[coo.col], (coo.row, coo.col)),
-                                    shape=B.shape))
-    return out
+def _scaled(indptr, indices, data, row_scale, col_scale, shape):
+    """The CSR matrix (indptr, indices, data) with row i times row_scale[i] and column j times
+    col_scale[j]."""
+    rows = np.repeat(np.arange(shape[0]), np.diff(indptr))
+    return sparse.csr_array((data * row_scale[rows] * col_scale[indices], indices, indptr),
+                            shape=shape)
 
 
-def _symmetric_form(rc, k, ms, convention):
-    """M_k^{1/2} Delta_k M_k^{-1/2} for diagonal metrics: Bt_{k+1} Bt_{k+1}^T + Bt_k^T Bt_k."""
-    low, high = _scaled_boundaries(rc, k, ms, convention)
-    n = len(rc.complex.simplices(k))
-    S = sparse.csr_array((n, n))
-    if high is not None:
-        S = S + high @ high.T
-    if low is not None:
-        S = S + low.T @ low
-    return sparse.csr_array(S)
+def _symmetric_form(rc, k, ms, convention, symmetric=True):
+    """M_k^{1/2} Delta_k M_k^{-1/2} for diagonal metrics, as W W^T with W = [Bt_{k+1}, Bt_k^T]
+    and Bt_j = M_{j-1}^{-1/2} B_j M_j^{1/2} (cochain; the powers change sign for chain): one
+    sparse product. Both W and W^T are assembled directly in CSR from the cached boundary
+    matrices (rows: faces) and the face tables (rows: simplices), with no transposition.
+    symmetric=False returns Delta_k itself, (M_k^{-1/2} W)(W^T M_k^{1/2})."""
+    p = 0.5 if convention == "cochain" else -0.5
+    cx = rc.complex
+    n = cx.f_vector[k]
+    q = 0.0 if symmetric else 0.5               # the similarity to Delta_k, folded into W
+    left, right = [], []                        # blocks of W (n_k rows) and of W^T
+    if k + 1 <= rc.max_dim:
+        B = cx.boundary_matrix(k + 1)           # (n_k, n_{k+1}): Bt_{k+1}
+        left.append(_scaled(B.indptr, B.indices, B.data.astype(np.float64), ms[k] ** (-p - q),
+                            ms[k + 1] ** p, B.shape))
+        faces = cx._faces(k + 1)                # rows of Bt_{k+1}^T
+        signs = np.where(np.arange(k + 2) % 2 == 0, 1.0, -1.0)
+        vals = signs[None, :] * (ms[k + 1] ** p)[:, None] * ms[k][faces] ** (-p + q)
+        right.append(sparse.csr_array((vals.ravel(), faces.ravel(),
+                                       np.arange(0, faces.size + 1, k + 2)),
+                                      shape=(len(faces), n)))
+    if k >= 1:
+        faces = cx._faces(k)                    # rows of Bt_k^T: (n_k, n_{k-1})
+        signs = np.where(np.arange(k + 1) % 2 == 0, 1.0, -1.0)
+        vals = signs[None, :] * (ms[k] ** (p - q))[:, None] * ms[k - 1][faces] ** -p
+        left.append(sparse.csr_array((vals.ravel(), faces.ravel(),
+                                      np.arange(0, faces.size + 1, k + 1)),
+                                     shape=(n, cx.f_vector[k - 1])))
+        B = cx.boundary_matrix(k)               # (n_{k-1}, n_k): Bt_k
+        right.append(_scaled(B.indptr, B.indices, B.data.astype(np.float64), ms[k - 1] ** -p,
+                             ms[k] ** (p + q), B.shape))
+    if not left:
+        return sparse.csr_array((n, n))
+    W = left[0] if len(left) == 1 else sparse.hstack(left, format="csr")
+    WT = right[0] if len(right) == 1 else sparse.vstack(right, format="csr")
+    return sparse.csr_array(W @ WT)
 
 
 def hodge_laplacian(rc, k=0, *, convention="cochain", conductance="area", symmetric=False):
@@ -196,8 +212,12 @@ def hodge_laplacian(rc, k=0, *, convention="cochain", conductance="area", symmet
     Both conventions factor as ``Delta_k = M_k^{-1} S_k`` with S_k symmetric positive
     semi-definite, so they are self-adjoint in the ``M_k`` inner product; the chain form is
     the cochain form with every mass inverted, transposed. With diagonal metrics the operator
-    is assembled from the scaled boundaries ``Bt_j = M_{j-1}^{-1/2} B_j M_j^{1/2}`` as
-    ``M_k^{-1/2} (Bt_{k+1} Bt_{k+1}^T + Bt_k^T Bt_k) M_k^{1/2}``: two sparse products.
+    is ``M_k^{-1/2} W W^T M_k^{1/2}`` with ``W = [Bt_{k+1}, Bt_k^T]`` and the scaled boundaries
+    ``Bt_j = M_{j-1}^{-1/2} B_j M_j^{1/2}`` (powers of the other sign for "chain"); ``W`` and
+    ``W^T`` are assembled directly in CSR (from the boundary matrices and the face tables)
+    with the outer scalings folded in, so each operator is one sparse product. A dihedral
+    ``M_1`` is used as a sparse matrix where it multiplies and inverted densely where the
+    formula inverts it.
 
     Examples
     --------
@@ -220,13 +240,7 @@ def hodge_laplacian(rc, k=0, *, convention="cochain", conductance="area", symmet
         raise InvalidInputError(f"symmetric must be a bool; got {symmetric!r}")
     ms = _metrics(rc, conductance, need_inverse_1=_inverts_1(rc, k, convention, symmetric))
     if all(_is_diag(m) for m in ms):
-        S = _symmetric_form(rc, k, ms, convention)
-        if symmetric:
-            return S
-        d = np.sqrt(ms[k])
-        coo = S.tocoo()
-        return sparse.csr_array((coo.data * (d[coo.col] / d[coo.row]), (coo.row, coo.col)),
-                                shape=S.shape)
+        return _symmetric_form(rc, k, ms, convention, symmetric)
     S = _stiffness(rc, k, ms, convention)
     if symmetric:
         return sparse.csr_array(_sqrt(ms[k], inverse=True) @ S @ _sqrt(ms[k], inverse=True))

@@ -15,7 +15,6 @@ from geomcore.complexes import (
     _check_partition,
     _keys,
     _lookup,
-    _measures,
     _subsets,
     adjacency_complex,
     nerve,
@@ -160,7 +159,7 @@ class RiemannianComplex:
             self.data_means = means
         self._raw = []
         for k in range(self.max_dim + 1):
-            vol, _ = _measures(partition, self.complex.simplices(k), k)
+            vol = self.complex._measures[k][0]
             if k == 0:
                 vol = self._cell_masses(vol)
             self._raw.append(vol)
