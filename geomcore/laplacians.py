@@ -411,8 +411,9 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
         each such cluster's vectors are re-orthonormalised (Rayleigh-Ritz on the cluster).
     dense_limit : int
         At most this many simplices: dense ``scipy.linalg.eigh``; above, ARPACK ``eigsh`` in
-        shift-invert mode around a small negative shift (the matrix is singular at 0), asking
-        for more pairs until the last returned eigenspace is complete.
+        shift-invert mode around a small negative shift (the matrix is singular at 0; the
+        shifted matrix is factored once by SuperLU with a symmetric minimum-degree ordering),
+        asking for more pairs until the last returned eigenspace is complete.
 
     Returns
     -------
@@ -441,15 +442,18 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
     if N <= dense_limit:
         w, U = linalg.eigh(A.toarray())
         return _complete_clusters(w, U, A, n, tol, complete=True)
-    from scipy.sparse.linalg import eigsh
+    from scipy.sparse.linalg import LinearOperator, eigsh, splu
 
     scale = float(np.abs(A.diagonal()).max()) or 1.0
     sigma = -1e-6 * scale
+    # A - sigma I is positive definite: a symmetric ordering with diagonal pivots, factored once
+    lu = splu(sparse.csc_array(A - sigma * sparse.eye_array(N)), permc_spec="MMD_AT_PLUS_A",
+              diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    inverse = LinearOperator((N, N), matvec=lu.solve, dtype=np.float64)
     m = min(N - 1, n + max(5, n // 2))
-    rng = np.random.default_rng(0)
-    v0 = rng.standard_normal(N)
+    v0 = np.random.default_rng(0).standard_normal(N)
     while True:
-        w, U = eigsh(A.tocsc(), k=m, sigma=sigma, which="LM", v0=v0)
+        w, U = eigsh(A, k=m, sigma=sigma, OPinv=inverse, which="LM", v0=v0, tol=1e-12)
         order = np.argsort(w)
         w, U = w[order], U[:, order]
         values, vectors, ok = _complete_clusters(w, U, A, n, tol, complete=m >= N - 1,
