@@ -101,7 +101,8 @@ class RiemannianComplex:
     ``m_0(i) = vol_d(C_i)``; ``m_1`` = wall areas; ``m_2(S)`` = the (d-2)-volume of the
     hinges around which S's cells lie (1 per hinge in the plane); for ``k == ndim >= 3``,
     ``m_k(S) = 1`` (counting measure) where the cells meet in a point; above ``ndim`` all 0.
-    For ``3 <= k < ndim`` the partition records no (d-k)-faces and masses raise.
+    For ``3 <= k < ndim`` the partition records no (d-k)-faces and masses raise, except for
+    box partitions (trees), where every intersection is a box with a known volume.
 
     Examples
     --------
@@ -136,10 +137,12 @@ class RiemannianComplex:
         self.complex = build(partition, max_dim=max_dim)
         self.max_dim = self.complex.max_dim
         d, n = partition.ndim, partition.n_cells
-        if self.max_dim >= 3 and d >= 4:
+        unknown = [k for k in range(self.max_dim + 1) if np.isnan(self.complex._measures[k][0]).any()]
+        if unknown:
             raise InvalidInputError(
-                f"max_dim={self.max_dim} needs masses of degree 3..{min(self.max_dim, d - 1)}, "
-                f"(d-k)-volumes the partition does not record in ndim={d}; use max_dim <= 2")
+                f"max_dim={self.max_dim} needs masses of degree {unknown[0]}..{unknown[-1]}: "
+                f"(ndim-k)-volumes of faces the partition does not record in ndim={d} (only "
+                "walls, hinges and points, or boxes); use max_dim <= 2")
         self.counts = self.n_points = self.data_means = None
         if X is not None:
             X = as_float_matrix(np.atleast_2d(X) if np.ndim(X) == 1 else X, "X", ncols=d)

@@ -242,11 +242,55 @@ def test_vertex_cells_point_contact_in_space():
     assert sets[(0.0, 0.0, 1.0)] == [1, 2, 3]
     assert sets[(0.0, -1.0, 0.0)] == [0, 1, 2]
     brute = ref.nerve(cells_of(part), 3)
+    # the 4-way contact is the origin alone, a vertex of no cell: found by the box path
+    assert brute[3] == [((0, 1, 2, 3), 0)]
     cx = nerve(part, max_dim=3)
-    for k in range(3):
+    for k in range(4):
         assert as_tuples(cx, k) == [S for S, _ in brute[k]]
-    # the 4-way contact is the origin alone, a vertex of no cell: not found (documented)
-    assert brute[3] == [((0, 1, 2, 3), 0)] and cx.f_vector[3] == 0
+        assert (~cx.degenerate(k)).tolist() == [dim == 3 - k for _, dim in brute[k]]
+    assert cx.betti_numbers() == (1, 0, 0, 0)
+
+
+def _generic(monkeypatch):
+    monkeypatch.setattr(geomcore.complexes, "_box_bounds", lambda part: None)
+
+
+def test_box_path_agrees_with_the_generic_path(monkeypatch):
+    parts = [square(0.3, 0.6), partition(Arrangement(np.eye(3), [0.1, 0.2, 0.3]), Box(-np.ones(3), np.ones(3))),
+             partition(Arrangement([[1, 0], [1, 0], [0, 1], [0, 1]], [0.2, 0.7, 0.4, 0.5]), Box([0, 0], [1, 1]))]
+    boxed = [nerve(p, max_dim=None) for p in parts]
+    assert all(geomcore.complexes._box_bounds(p) is not None for p in parts)
+    _generic(monkeypatch)
+    for p, cb in zip(parts, boxed):
+        cg = nerve(p, max_dim=None)
+        assert cg.f_vector == cb.f_vector
+        for k in range(cg.max_dim + 1):
+            np.testing.assert_array_equal(cg.simplices(k), cb.simplices(k))
+            np.testing.assert_array_equal(cg.degenerate(k), cb.degenerate(k))
+            np.testing.assert_allclose(cg._measures[k][0], cb._measures[k][0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_tree_partitions_nerve(d):
+    sklearn_tree = pytest.importorskip("sklearn.tree")
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(d)
+    X = rng.uniform(size=(200, d))
+    y = ((X.sum(axis=1) > d / 2) ^ (X[:, 0] > 0.3)).astype(int)
+    tree = sklearn_tree.DecisionTreeClassifier(max_leaf_nodes=8, random_state=0).fit(X, y)
+    try:
+        part = partition(tree, Box(np.zeros(d), np.ones(d)))
+    except InvalidInputError as exc:          # trees land in their own issue
+        pytest.skip(str(exc))
+    cx = nerve(part, max_dim=3)
+    brute = ref.nerve(cells_of(part), 3)
+    for k in range(4):
+        assert as_tuples(cx, k) == [S for S, _ in brute[k]], k
+        assert (~cx.degenerate(k)).tolist() == [dim == d - k for _, dim in brute[k]], k
+    forest = RandomForestClassifier(n_estimators=3, max_leaf_nodes=6, random_state=0).fit(X, y)
+    full = nerve(partition(forest, Box(np.zeros(d), np.ones(d))), max_dim=None)
+    assert full.betti_numbers() == (1,) + (0,) * full.max_dim
 
 
 # ---------------------------------------------------------------------------------------------

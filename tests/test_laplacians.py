@@ -398,9 +398,18 @@ def test_errors():
         RiemannianComplex(part, alpha=1.5)
     with pytest.raises(InvalidInputError, match="floor must be a finite number > 0; got 0"):
         RiemannianComplex(part, floor=0)
+    four_d = partition(Arrangement(np.eye(4) + 0.1, np.zeros(4)), Box(-np.ones(4), np.ones(4)))
     with pytest.raises(InvalidInputError, match="max_dim=3 needs masses of degree 3..3"):
-        RiemannianComplex(partition(Arrangement(np.eye(4), np.zeros(4)), Box(-np.ones(4), np.ones(4))),
-                          max_dim=3)
+        RiemannianComplex(four_d, max_dim=3)
+    # boxes record every intersection: no error in 4-D
+    boxes = RiemannianComplex(partition(Arrangement(np.eye(4), np.zeros(4)),
+                                        Box(-np.ones(4), np.ones(4))), max_dim=3)
+    # each of the 8 half-axes (length 1) has 8 orthants around it; 64 of their C(8, 4) = 70
+    # quadruples meet in that ray only (the other 6 share a second sign: a 2-D quarter-plane)
+    generic = ~boxes.complex.degenerate(3)
+    assert generic.sum() == 8 * 64
+    np.testing.assert_allclose(boxes.masses(3)[generic], 1.0)
+
     tilted = partition(Arrangement([[1, 0], [1, -1]], [0.5, 0]), Box([0, 0], [1, 1]))
     with pytest.raises(DegenerateInputError, match="dihedral.*positive definite.*smallest eigenvalue -0.414"):
         RiemannianComplex(tilted, metric="dihedral")
