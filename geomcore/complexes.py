@@ -6,7 +6,6 @@ keeps only the simplices whose cells meet in faces of the generic dimension. Bot
 Everything is built by array operations over the partition's wall, hinge and vertex tables.
 """
 
-import math
 import numbers
 from itertools import combinations
 
@@ -235,7 +234,7 @@ class SimplicialComplex:
         if isinstance(simplices, np.ndarray) and simplices.ndim == 2:
             sets = [np.asarray(simplices, dtype=np.int64)]
         else:
-            sets = [np.asarray(sorted(set(int(v) for v in s)), dtype=np.int64)
+            sets = [np.asarray(sorted({int(v) for v in s}), dtype=np.int64)
                     for s in simplices]
             sizes = sorted({len(s) for s in sets})
             sets = [np.array([s for s in sets if len(s) == m], dtype=np.int64).reshape(-1, m)

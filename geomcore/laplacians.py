@@ -251,9 +251,7 @@ def _inverts_1(rc, k, convention, symmetric):
     """Whether Delta_k inverts (or takes the square root of) the degree-1 metric."""
     if rc.max_dim < 1:
         return False
-    if k == 1 or (k == 2 and convention == "cochain") or (k == 0 and convention == "chain"):
-        return True
-    return False
+    return k == 1 or (k == 2 and convention == "cochain") or (k == 0 and convention == "chain")
 
 
 def extended_laplacian(rc, *, tau=1.0, convention="cochain", conductance="area",

@@ -9,7 +9,15 @@ import pytest
 
 import geomcore._contacts
 import geomcore.complexes
-from geomcore import Arrangement, Box, InvalidInputError, ReLUNetwork, Voronoi, partition, polytopes
+from geomcore import (
+    Arrangement,
+    Box,
+    InvalidInputError,
+    ReLUNetwork,
+    Voronoi,
+    partition,
+    polytopes,
+)
 from geomcore._contacts import vertex_cells
 from geomcore._reference import complexes as ref
 from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve

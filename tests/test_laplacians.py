@@ -10,11 +10,23 @@ from scipy import linalg
 
 import geomcore.laplacians
 import geomcore.riemannian
-from geomcore import (Arrangement, Box, DegenerateInputError, InvalidInputError, ReLUNetwork,
-                      Voronoi, partition)
+from geomcore import (
+    Arrangement,
+    Box,
+    DegenerateInputError,
+    InvalidInputError,
+    ReLUNetwork,
+    Voronoi,
+    partition,
+)
 from geomcore._reference import complexes as ref
-from geomcore.laplacians import (dirac_operator, dirichlet_energy, extended_laplacian,
-                                 hodge_laplacian, smallest_eigenpairs)
+from geomcore.laplacians import (
+    dirac_operator,
+    dirichlet_energy,
+    extended_laplacian,
+    hodge_laplacian,
+    smallest_eigenpairs,
+)
 from geomcore.riemannian import RiemannianComplex
 
 
