@@ -305,17 +305,26 @@ class Partition:
         argmax of the outputs); cells are then ordered by pattern, then class.
     """
 
-    def __init__(self, model, domain, labels, batch, walls, hinges, boundary_areas, classes=None):
+    def __init__(self, model, domain, labels, batch, walls, hinges, boundary_areas, classes=None,
+                 volumes=None, centroids=None):
         self.model = model
         self.classes = classes
         self.domain = domain
         self.ndim = model.ndim
         self.labels = labels
         self.n_cells = labels.shape[0]
-        self._batch = batch
-        self.volumes = batch.volume
-        self.centroids = batch.centroid
+        # batch: the cells' PolytopeBatch, or a function making it when first needed (tree
+        # cells are boxes, measured without the kernel)
+        self._batch_or_maker = batch
+        self.volumes = batch.volume if volumes is None else volumes
+        self.centroids = batch.centroid if centroids is None else centroids
         self.walls, self.hinges, self.boundary_areas = walls, hinges, boundary_areas
+
+    @property
+    def _batch(self):
+        if callable(self._batch_or_maker):
+            self._batch_or_maker = self._batch_or_maker()
+        return self._batch_or_maker
 
     def cell(self, i):
         """Cell ``i`` as a :class:`Polytope`."""
@@ -331,6 +340,8 @@ class Partition:
         inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
         if isinstance(self.model, Arrangement):
             found = _find_labels(self.labels, self.model.signs(X))
+        elif hasattr(self.model, "leaves"):
+            found = _find_labels(self.labels, self.model.leaves(X))
         elif self.classes is not None:
             n_classes = int(self.classes.max()) + 1 if self.n_cells else 1
             found = _find_labels(_with_class_bits(self.labels, self.classes, n_classes),
@@ -356,7 +367,11 @@ def _with_class_bits(labels, classes, n_classes):
 
 
 def _label_keys(labels):
-    """Rows of a bool matrix as sortable void scalars (packed bits, hyperplane 0 first)."""
+    """Rows of a label matrix as sortable void scalars (bool rows as packed bits, hyperplane 0
+    first; int rows as their bytes)."""
+    if labels.dtype != bool:
+        rows = np.ascontiguousarray(labels, dtype=np.int64)
+        return rows.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel()
     packed = np.packbits(labels, axis=1, bitorder="little")
     packed = np.ascontiguousarray(packed)
     return packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
@@ -631,16 +646,19 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
     ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
     """
+    from geomcore._tree_partition import TreeEnsemble, is_tree_model, tree_partition
     from geomcore.networks import ReLUNetwork
 
     if hasattr(model, "coefs_") and hasattr(model, "intercepts_"):
         model = ReLUNetwork.from_sklearn(model)
     elif type(model).__module__.startswith("torch"):
         model = ReLUNetwork.from_torch(model)
-    if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork)):
+    elif is_tree_model(model) and not isinstance(model, TreeEnsemble):
+        model = TreeEnsemble(model)
+    if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork, TreeEnsemble)):
         raise InvalidInputError(
-            f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork for now; "
-            f"got {type(model).__name__} (trees are not supported yet)"
+            f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork, a torch "
+            f"or scikit-learn network, or a scikit-learn tree model; got {type(model).__name__}"
         )
     if regions not in ("linear", "decision"):
         raise InvalidInputError(f'regions must be "linear" or "decision"; got {regions!r}')
@@ -654,6 +672,8 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
             f"domain is required: a {type(model).__name__} defines no domain (pass a Box)")
     if max_cells is not None and (not isinstance(max_cells, (int, np.integer)) or max_cells < 1):
         raise InvalidInputError(f"max_cells must be a positive int; got {max_cells!r}")
+    if isinstance(model, TreeEnsemble):
+        return tree_partition(model, domain, progress, max_cells)
     if isinstance(model, MaxAffine):
         return _max_affine_partition(model, domain, max_cells)
     if isinstance(model, ReLUNetwork):
