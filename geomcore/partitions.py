@@ -300,6 +300,8 @@ class Partition:
         In an arrangement cells meet face to face, so every angle is below pi.
     boundary_areas : ndarray, shape (n_cells,)
         (ndim-1)-volume of each cell's intersection with the domain's boundary.
+    exact_volumes : list of fractions.Fraction, or None
+        The volumes in rational arithmetic, with ``partition(..., exact=True)``.
     classes : ndarray of int64, shape (n_cells,), or None
         With ``regions="decision"``: each cell's predicted class (its linear region cut by the
         argmax of the outputs); cells are then ordered by pattern, then class.
@@ -319,6 +321,20 @@ class Partition:
         self.volumes = batch.volume if volumes is None else volumes
         self.centroids = batch.centroid if centroids is None else centroids
         self.walls, self.hinges, self.boundary_areas = walls, hinges, boundary_areas
+        self.exact_volumes = None
+
+    def _measure_exactly(self):
+        """Recompute every cell in rational arithmetic (partition(..., exact=True))."""
+        from fractions import Fraction
+
+        floating = self._batch
+        exact = polytopes(floating._A, floating._b, floating.row_offsets, exact=True)
+        if not np.array_equal(np.diff(exact.vertex_offsets), np.diff(floating.vertex_offsets)):
+            raise RuntimeError("internal error: the exact and floating cells differ in vertices")
+        self._batch_or_maker = exact
+        self.volumes, self.centroids = exact.volume, exact.centroid
+        self.exact_volumes = [Fraction(int(v.numerator), int(v.denominator))
+                              for v in exact._raw["exact_volume"]]
 
     @property
     def _batch(self):
@@ -342,6 +358,8 @@ class Partition:
             found = _find_labels(self.labels, self.model.signs(X))
         elif hasattr(self.model, "leaves"):
             found = _find_labels(self.labels, self.model.leaves(X))
+        elif hasattr(self.model, "containing"):
+            found = self.model.containing(X)
         elif self.classes is not None:
             n_classes = int(self.classes.max()) + 1 if self.n_cells else 1
             found = _find_labels(_with_class_bits(self.labels, self.classes, n_classes),
@@ -619,8 +637,12 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
         single output is a binary logit: class 1 where it is positive) and sets
         ``Partition.classes``.
     exact : "auto" or bool
-        Combinatorics are always exact; measures are floating point ("auto", False). True is
-        not supported for partitions yet.
+        Combinatorics are always exact; measures are floating point ("auto", False). True
+        also computes every cell in rational arithmetic (brute force over the cells' facets,
+        for small partitions): ``Partition.exact_volumes`` holds the volumes as
+        ``fractions.Fraction`` (they sum to the domain's volume exactly), and ``volumes``,
+        ``centroids`` and ``cell(i)`` are the correctly rounded rationals. Wall areas and
+        angles stay floating point.
     progress : bool
         Print one line per hyperplane (arrangements) or hidden layer (networks) to stderr.
     max_cells : int, optional
@@ -646,40 +668,54 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
     ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
     """
+    from geomcore._cell_list import CellList, cell_list_partition
     from geomcore._tree_partition import TreeEnsemble, is_tree_model, tree_partition
     from geomcore.networks import ReLUNetwork
 
+    if isinstance(model, (list, tuple)):
+        model = CellList(model)
     if hasattr(model, "coefs_") and hasattr(model, "intercepts_"):
         model = ReLUNetwork.from_sklearn(model)
     elif type(model).__module__.startswith("torch"):
         model = ReLUNetwork.from_torch(model)
     elif is_tree_model(model) and not isinstance(model, TreeEnsemble):
         model = TreeEnsemble(model)
-    if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork, TreeEnsemble)):
+    if not isinstance(model, (Arrangement, MaxAffine, ReLUNetwork, TreeEnsemble, CellList)):
         raise InvalidInputError(
             f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork, a torch "
-            f"or scikit-learn network, or a scikit-learn tree model; got {type(model).__name__}"
+            f"or scikit-learn network, a scikit-learn tree model or a list of Polytope cells; "
+            f"got {type(model).__name__}"
         )
     if regions not in ("linear", "decision"):
         raise InvalidInputError(f'regions must be "linear" or "decision"; got {regions!r}')
     if regions == "decision" and not isinstance(model, ReLUNetwork):
         raise InvalidInputError(
             f'regions="decision" needs a network; a {type(model).__name__} has no outputs to cut by')
-    if exact is True:
-        raise InvalidInputError("exact=True is not supported for partitions yet; use 'auto'")
+    if exact not in ("auto", True, False):
+        raise InvalidInputError(f'exact must be "auto", True or False; got {exact!r}')
     if domain is None:
         raise InvalidInputError(
             f"domain is required: a {type(model).__name__} defines no domain (pass a Box)")
     if max_cells is not None and (not isinstance(max_cells, (int, np.integer)) or max_cells < 1):
         raise InvalidInputError(f"max_cells must be a positive int; got {max_cells!r}")
     if isinstance(model, TreeEnsemble):
-        return tree_partition(model, domain, progress, max_cells)
-    if isinstance(model, MaxAffine):
-        return _max_affine_partition(model, domain, max_cells)
-    if isinstance(model, ReLUNetwork):
+        part = tree_partition(model, domain, progress, max_cells)
+    elif isinstance(model, CellList):
+        part = cell_list_partition(model, domain, progress, max_cells)
+    elif isinstance(model, MaxAffine):
+        part = _max_affine_partition(model, domain, max_cells)
+    elif isinstance(model, ReLUNetwork):
         from geomcore._network_partition import network_partition
 
-        return network_partition(model, domain, progress, max_cells, regions == "decision")
+        part = network_partition(model, domain, progress, max_cells, regions == "decision")
+    else:
+        part = _arrangement_partition(model, domain, progress, max_cells)
+    if exact is True:
+        part._measure_exactly()
+    return part
+
+
+def _arrangement_partition(model, domain, progress, max_cells):
     d, m = model.ndim, model.n_hyperplanes
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
 

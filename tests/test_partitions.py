@@ -177,6 +177,8 @@ def test_partition_errors():
     with pytest.raises(DegenerateInputError, match=r"lo\[1\]=1.0 >= hi\[1\]=1.0"):
         Box([0, 1], [1, 1])
     with pytest.raises(InvalidInputError, match="model must be a geomcore.Arrangement"):
+        partition(np.eye(2), Box([0, 0], [1, 1]))
+    with pytest.raises(InvalidInputError, match=r"cells\[0\] must be a geomcore.Polytope"):
         partition([np.eye(2)], Box([0, 0], [1, 1]))
     with pytest.raises(InvalidInputError, match="max_cells must be a positive int"):
         partition(arr, Box([0, 0], [1, 1]), max_cells=0)
@@ -306,3 +308,43 @@ def test_max_affine_errors():
         Voronoi([[0, 0], [1, 1], [0, 0]])
     with pytest.raises(InvalidInputError, match="points must be 2-D"):
         Voronoi([0, 1])
+
+
+@pytest.mark.parametrize("source", ["arrangement", "voronoi", "tree", "network", "cells"])
+def test_partition_exact_volumes_sum_to_the_domain_exactly(source):
+    from fractions import Fraction
+
+    from geomcore import Polytope, ReLUNetwork, Voronoi
+
+    rng = np.random.default_rng(5)
+    dom = Box([0, 0], [1, 1])
+    if source == "arrangement":
+        model = Arrangement(rng.normal(size=(5, 2)), rng.normal(size=5) * 0.3 + 0.5)
+    elif source == "voronoi":
+        # dyadic sites: the rows A_j - A_k are exact (random sites are rounded once, and their
+        # exact cells then miss each other by about 1e-17)
+        model = Voronoi(np.unique(rng.integers(0, 32, size=(6, 2)), axis=0) / 32)
+    elif source == "tree":
+        sklearn = pytest.importorskip("sklearn")  # noqa: F841
+        from sklearn.tree import DecisionTreeRegressor
+
+        X = rng.random((50, 2))
+        model = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, X.sum(axis=1))
+    elif source == "network":
+        # dyadic weights keep the pulled-back rows exact
+        model = ReLUNetwork([rng.integers(-4, 5, size=(4, 2)) / 4, rng.integers(-4, 5, (1, 4)) / 4],
+                            [rng.integers(-4, 5, size=4) / 8, np.zeros(1)])
+    else:
+        cut = np.vstack([np.eye(2), -np.eye(2)])
+        model = [Polytope(cut, [0.3, 1, 0, 0]), Polytope(cut, [1, 1, -0.3, 0])]
+    part = partition(model, dom, exact=True)
+    assert all(isinstance(v, Fraction) for v in part.exact_volumes)
+    assert sum(part.exact_volumes) == 1                  # exactly, not to rounding
+    np.testing.assert_array_equal(part.volumes, [float(v) for v in part.exact_volumes])
+    assert part.cell(0).exact_volume == part.exact_volumes[0]
+    assert partition(model, dom).exact_volumes is None
+
+
+def test_partition_rejects_bad_exact():
+    with pytest.raises(InvalidInputError, match="exact must be"):
+        partition(Arrangement([[1, 0]], [0.5]), Box([0, 0], [1, 1]), exact="yes")
