@@ -2,9 +2,11 @@
 
 The foundation is the H-polytope kernel: :class:`Polytope` for one bounded polytope
 ``{x : A x <= b}`` and :func:`polytopes` for many in one call. :func:`partition` enumerates the
-cells of a hyperplane :class:`Arrangement`, a :class:`ReLUNetwork` (linear regions), a
-:class:`MaxAffine` model or a :class:`Voronoi` diagram in a :class:`Box` exactly, with their
-walls and hinges.
+cells of a hyperplane :class:`Arrangement`, a :class:`ReLUNetwork` (linear or decision regions),
+a scikit-learn tree or tree ensemble, a :class:`MaxAffine` model, a :class:`Voronoi` diagram or
+a list of user cells in a :class:`Box` exactly, with their walls and hinges. :func:`nerve` and
+:class:`RiemannianComplex` turn a partition into a weighted simplicial complex, and
+:func:`hodge_laplacian` and its relatives build the operators on it.
 """
 
 from geomcore.errors import (
@@ -28,6 +30,15 @@ from geomcore.partitions import (
 )
 from geomcore.networks import ReLUNetwork
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
+from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve
+from geomcore.riemannian import RiemannianComplex
+from geomcore.laplacians import (
+    dirac_operator,
+    dirichlet_energy,
+    extended_laplacian,
+    hodge_laplacian,
+    smallest_eigenpairs,
+)
 
 __version__ = "0.1.0"
 
@@ -62,6 +73,15 @@ __all__ = [
     "Walls",
     "Hinges",
     "partition",
+    "SimplicialComplex",
+    "nerve",
+    "adjacency_complex",
+    "RiemannianComplex",
+    "hodge_laplacian",
+    "extended_laplacian",
+    "dirac_operator",
+    "smallest_eigenpairs",
+    "dirichlet_energy",
     "get_include",
     "convert",
     "GeomcoreError",

@@ -1,7 +1,8 @@
 """Partitions of a bounded domain into convex cells: exact enumeration and the wall table.
 
-Sources so far: hyperplane :class:`Arrangement` (SPEC 2.1), :class:`MaxAffine` and
-:class:`Voronoi` (SPEC 2.4), in a :class:`Box` or polytope domain. Arrangement cells are found by
+Sources: hyperplane :class:`Arrangement` (SPEC 2.1), :class:`MaxAffine` and :class:`Voronoi`
+(SPEC 2.4) here, networks in ``_network_partition``, trees in ``_tree_partition`` and user
+cells in ``_cell_list``, in a :class:`Box` or polytope domain. Arrangement cells are found by
 splitting: every cell a hyperplane may cut is recomputed as two polytopes in one batch call of
 the exact kernel, and the sides without interior vanish, so which cells exist is decided exactly.
 Max-affine cells are all computed in one batch call. All bookkeeping is vectorised over CSR
@@ -626,12 +627,15 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
 
     Parameters
     ----------
-    model : Arrangement, ReLUNetwork, MaxAffine, Voronoi, torch or scikit-learn network
+    model : Arrangement, ReLUNetwork, MaxAffine, Voronoi, torch or scikit-learn model, or list
         The partition source: a torch ``nn.Sequential`` or a fitted scikit-learn MLP is read
-        through :meth:`ReLUNetwork.from_torch` / :meth:`ReLUNetwork.from_sklearn` (trees are
-        not supported yet).
+        through :meth:`ReLUNetwork.from_torch` / :meth:`ReLUNetwork.from_sklearn`; a fitted
+        scikit-learn decision tree, extra tree, random forest, extra trees or gradient
+        boosting model gives the common refinement of its leaves (labels: int (n_cells,
+        n_trees) leaf ids as ``apply`` gives them, gradient boosting's trees stage-major); a
+        list of :class:`Polytope` is checked to partition the domain (labels: list index).
     domain : Box or Polytope
-        Required: these models define none.
+        Required: these models define none. Trees need a Box.
     regions : {"linear", "decision"}
         "decision" (networks only) cuts every linear region by the argmax of the outputs (a
         single output is a binary logit: class 1 where it is positive) and sets
