@@ -9,6 +9,8 @@ a list of user cells in a :class:`Box` exactly, with their walls and hinges. :fu
 :func:`hodge_laplacian` and its relatives build the operators on it.
 """
 
+from geomcore import convert
+from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve
 from geomcore.errors import (
     DegenerateInputError,
     GeomcoreError,
@@ -17,7 +19,14 @@ from geomcore.errors import (
     PrecisionError,
     UnboundedError,
 )
-from geomcore import convert
+from geomcore.laplacians import (
+    dirac_operator,
+    dirichlet_energy,
+    extended_laplacian,
+    hodge_laplacian,
+    smallest_eigenpairs,
+)
+from geomcore.networks import ReLUNetwork
 from geomcore.partitions import (
     Arrangement,
     Box,
@@ -28,17 +37,8 @@ from geomcore.partitions import (
     Walls,
     partition,
 )
-from geomcore.networks import ReLUNetwork
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
-from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve
 from geomcore.riemannian import RiemannianComplex
-from geomcore.laplacians import (
-    dirac_operator,
-    dirichlet_energy,
-    extended_laplacian,
-    hodge_laplacian,
-    smallest_eigenpairs,
-)
 
 __version__ = "0.1.0"
 

@@ -60,8 +60,14 @@ class CellList:
 def cell_list_partition(model, domain, progress=False, max_cells=None):
     """The :class:`~geomcore.Partition` of a list of cells, after checking that they partition
     the domain (inside it, interiors disjoint, volumes summing to its volume)."""
-    from geomcore.partitions import Arrangement, Hinges, Partition, Walls, _domain_halfspaces, \
-        partition
+    from geomcore.partitions import (
+        Arrangement,
+        Hinges,
+        Partition,
+        Walls,
+        _domain_halfspaces,
+        partition,
+    )
     from geomcore.polytope import polytopes
 
     d = model.ndim
