@@ -110,7 +110,7 @@ class NetworkSuite:
     against Regioncam (float32 faces), the fastest 2-D tool. Goal (issue 4): 5x Regioncam's
     cells per second; both find the same cells."""
 
-    params = [["geomcore", "regioncam"], ["2-64-64", "2-128-128-128"]]
+    params = [["geomcore", "regioncam"], ["2-64-64", "2-128-128-128", "2-256-256-256"]]
     param_names = ["method", "widths"]
     timeout = 600
 
