@@ -269,7 +269,9 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
         Default: the bounding box of X padded by 5% of its extent on each side (0.5 for a
         constant coordinate). Points outside the domain are ignored in the fit.
     lam : float >= 0, optional
-        Spline smoothing (default 1.0); 0 keeps the per-cell means of cells with data.
+        Relative spline smoothing (default 1.0); 0 keeps the per-cell means of cells with data.
+        The spline's absolute ``lam`` is ``lam * mean(counts) / mean(diag S_r)``, so that this
+        one does not depend on the units of X (wall areas and volumes scale with them).
     order : {1, 2}, optional
         Spline order (default 2).
     kind : {"cell"}, optional
@@ -293,7 +295,8 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     Notes
     -----
     The complex is the adjacency complex (wall graph) with volume masses, so ``S_r`` uses wall
-    areas and cell volumes; the fit is ``spline(rc, mean_y, weights=counts, lam, order)``.
+    areas and cell volumes; the fit is ``spline(rc, mean_y, weights=counts, lam=lam * scale,
+    order=order)`` with the scale above.
 
     Examples
     --------
@@ -329,7 +332,8 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     counts = np.bincount(cell[inside], minlength=n).astype(np.float64)
     sums = np.bincount(cell[inside], weights=y[inside], minlength=n)
     means = np.divide(sums, counts, out=np.full(n, np.nan), where=counts > 0)
-    values = spline(rc, means, weights=counts, lam=lam, order=order)
+    scale = float(counts.mean()) / float(spline_stiffness(rc, order=order).diagonal().mean() or 1.0)
+    values = spline(rc, means, weights=counts, lam=lam * scale, order=order)
     return RefinedModel(model, part, rc, values, sums.sum() / counts.sum())
 
 
@@ -348,7 +352,7 @@ class GeometricSplineRegressor(RegressorMixin, BaseEstimator):
         Cloned and fitted in :meth:`fit`; default ``DecisionTreeRegressor(max_depth=5,
         random_state=0)``. Any model :func:`geomcore.partition` accepts works.
     lam : float >= 0, optional
-        Spline smoothing (default 1.0).
+        Relative spline smoothing, as in :func:`refine` (default 1.0).
     order : {1, 2}, optional
         Spline order (default 2).
     padding : float >= 0, optional
