@@ -17,6 +17,7 @@ from geomcore.errors import (
     InfeasibleError,
     InvalidInputError,
     PrecisionError,
+    TooLargeError,
     UnboundedError,
 )
 from geomcore.laplacians import (
@@ -90,4 +91,5 @@ __all__ = [
     "InfeasibleError",
     "UnboundedError",
     "PrecisionError",
+    "TooLargeError",
 ]

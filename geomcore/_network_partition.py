@@ -6,6 +6,8 @@ import sys
 
 import numpy as np
 
+from geomcore._memory import check_fits
+
 from geomcore.errors import DegenerateInputError
 from geomcore.partitions import (
     Partition,
@@ -48,6 +50,7 @@ def network_partition(model, domain, progress, max_cells, decision=False):
                 raise DegenerateInputError(
                     f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
                     f"neurons ({cells.n} cells)")
+            check_fits(cells.n, f"after {g} of {n_hidden} neurons")
         if progress:
             print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
                   f"{cells.n} cells", file=sys.stderr)

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from geomcore._memory import check_fits
 from geomcore.errors import DegenerateInputError, InvalidInputError
 
 __all__ = ["TreeEnsemble", "tree_partition"]
@@ -138,6 +139,7 @@ def refine_boxes(model, dom_lo, dom_hi, progress=False, max_cells=None):
             raise DegenerateInputError(
                 f"the partition exceeds max_cells={max_cells} after {t + 1} of "
                 f"{model.n_trees} trees ({len(lo)} cells)")
+        check_fits(len(lo), f"after {t + 1} of {model.n_trees} trees", bytes_per_cell=6_000)
         if progress:
             print(f"geomcore.partition: tree {t + 1}/{model.n_trees}, {len(lo)} cells",
                   file=sys.stderr)

@@ -12,6 +12,7 @@ __all__ = [
     "InfeasibleError",
     "UnboundedError",
     "PrecisionError",
+    "TooLargeError",
 ]
 
 
@@ -37,3 +38,7 @@ class UnboundedError(GeomcoreError, ValueError):
 
 class PrecisionError(GeomcoreError, ArithmeticError):
     """An exact decision needed more precision than geomcore carries."""
+
+
+class TooLargeError(GeomcoreError, MemoryError):
+    """A computation that would not fit in the memory available (the message gives the size)."""

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from geomcore._memory import check_fits
 from geomcore._validation import as_float_matrix, as_float_vector, as_halfspaces
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.polytope import Polytope, polytopes
@@ -731,6 +732,7 @@ def _arrangement_partition(model, domain, progress, max_cells):
                 f"the partition exceeds max_cells={max_cells} after {j + 1} of {m} "
                 f"hyperplanes ({cells.n} cells; up to {_zaslavsky_bound(m, d)} in all)"
             )
+        check_fits(cells.n, f"after {j + 1} of {m} hyperplanes", _zaslavsky_bound(m, d))
         if progress:
             print(f"geomcore.partition: hyperplane {j + 1}/{m}, {cells.n} cells", file=sys.stderr)
     # canonical order: labels as binary numbers, hyperplane 0 the lowest bit

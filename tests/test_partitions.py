@@ -348,3 +348,21 @@ def test_partition_exact_volumes_sum_to_the_domain_exactly(source):
 def test_partition_rejects_bad_exact():
     with pytest.raises(InvalidInputError, match="exact must be"):
         partition(Arrangement([[1, 0]], [0.5]), Box([0, 0], [1, 1]), exact="yes")
+
+
+def test_partition_stops_before_exhausting_memory(monkeypatch):
+    import geomcore._memory
+    from geomcore import ReLUNetwork, TooLargeError
+
+    monkeypatch.setattr(geomcore._memory, "available_bytes", lambda: 50_000)
+    dom = Box([0, 0], [1, 1])
+    lines = Arrangement([[1, 0], [0, 1], [1, 1], [1, -1]], [0.3, 0.6, 1.0, 0.1])
+    with pytest.raises(TooLargeError, match=r"4 cells after 2 of 4 hyperplanes; it may reach 11 "
+                                            r"cells; that needs about .* GiB"):
+        partition(lines, dom)
+    net = ReLUNetwork([np.eye(2), np.ones((1, 2))], [[-0.3, -0.6], [0.0]])
+    with pytest.raises(TooLargeError, match="after 2 of 2 neurons"):
+        partition(net, dom)
+    assert isinstance(TooLargeError("x"), MemoryError)
+    monkeypatch.setattr(geomcore._memory, "available_bytes", lambda: None)   # unknown: no guard
+    assert partition(lines, dom).n_cells == 11

@@ -254,3 +254,14 @@ def test_tree_partition_4d_matches_grid_oracle():
     mine = _hinge_table(part)
     assert mine.keys() == hinges.keys()
     np.testing.assert_allclose([mine[k] for k in hinges], list(hinges.values()), rtol=1e-12)
+
+
+def test_forest_stops_before_exhausting_memory(monkeypatch):
+    import geomcore._memory
+    from geomcore import TooLargeError
+
+    X, y = _data(2)
+    est = RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(X, y)
+    monkeypatch.setattr(geomcore._memory, "available_bytes", lambda: 30_000)
+    with pytest.raises(TooLargeError, match="after 1 of 5 trees"):
+        partition(est, Box([0, 0], [1, 1]))
