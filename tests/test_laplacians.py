@@ -187,7 +187,7 @@ def test_hodge_theory(rc):
             np.testing.assert_allclose(ML, ML.T, atol=1e-10 * amax(ML))
             S = hodge_laplacian(rc, k, convention=convention, symmetric=True).toarray()
             np.testing.assert_allclose(S, S.T, atol=1e-12 * amax(S))
-            lam = linalg.eigvalsh(S)
+            lam = linalg.eigvalsh(S) if S.size else np.zeros(0)   # older scipy: no 0x0
             top = max(amax(lam), 1.0)
             assert lam.min(initial=0.0) > -1e-9 * top
             assert (lam < 1e-9 * top).sum() == betti[k], (k, convention, lam[:5], betti)
