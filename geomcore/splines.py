@@ -50,6 +50,17 @@ def _graph_laplacian(edges, w, n):
     return sparse.csc_array(sparse.coo_array((data, (rows, cols)), shape=(n, n)))
 
 
+def _spd_solve(A, b):
+    """Solve the sparse SPD system A x = b by SuperLU with a symmetric (minimum degree on
+    A + A^T) ordering and diagonal pivots: a sparse Cholesky in all but name."""
+    A = sparse.csc_matrix(A)
+    if A.shape[0] == 1:
+        return np.atleast_1d(b / A.toarray()[0, 0])
+    lu = splinalg.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                       options=dict(SymmetricMode=True))
+    return lu.solve(np.asarray(b, np.float64))
+
+
 def spline_stiffness(rc, *, order=2):
     """The spline penalty ``S_r`` of SPEC 8, scipy.sparse.csc_array (n_cells, n_cells).
 
@@ -151,7 +162,8 @@ def spline(rc, y, *, weights=None, lam=1.0, order=2):
     Notes
     -----
     For ``lam > 0`` one sparse SPD system ``(W + lam S_r) f = W y`` is solved by SuperLU
-    (``scipy.sparse.linalg.spsolve``); no dense inverse is formed. Cells of weight 0 satisfy
+    (``scipy.sparse.linalg.splu`` with the symmetric minimum-degree ordering and diagonal
+    pivots, i.e. an LDL^T-like sparse factorisation); no dense inverse is formed. Cells of weight 0 satisfy
     ``(S_r f)_i = 0``: with ``order=1`` that is the harmonic fill (the wall-area weighted mean
     of their neighbours); with ``order=2`` it is the corresponding fourth-order condition
     ``(S_1 M_0^{-1} S_1 f)_i = 0``. ``lam = 0`` solves the harmonic-extension (Dirichlet)
@@ -189,14 +201,14 @@ def spline(rc, y, *, weights=None, lam=1.0, order=2):
             U, K = np.flatnonzero(unknown), np.flatnonzero(known)
             A = sparse.csc_array(S1[U][:, U])
             rhs = -(S1[U][:, K] @ y[K])
-            f[U] = np.atleast_1d(splinalg.spsolve(A, rhs))
+            f[U] = _spd_solve(A, rhs)
         return f
     S = spline_stiffness(rc, order=order) if order == 2 else S1
     L = np.flatnonzero(live)
     if len(L) < n:
         S = sparse.csc_array(S[L][:, L])
     A = sparse.csc_array(sparse.diags_array(w[L]) + lam * S)
-    f[L] = np.atleast_1d(splinalg.spsolve(A, w[L] * y[L]))
+    f[L] = _spd_solve(A, w[L] * y[L])
     return f
 
 
