@@ -15,7 +15,7 @@ from scipy.sparse import csgraph
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.riemannian import RiemannianComplex, _option
 
-__all__ = ["ollivier_ricci", "forman_ricci", "vertex_curvature", "angle_defects"]
+__all__ = ["angle_defects", "forman_ricci", "ollivier_ricci", "vertex_curvature"]
 
 #: distances held at once by the batched Dijkstra (sources x cells), in float64 entries
 _DIJKSTRA_BLOCK = 4_000_000
@@ -135,7 +135,7 @@ def _w1_solver():
         if abs(fast(a, b, M) - 0.25) > 1e-12:
             return emd2
         return fast
-    except Exception:  # a POT without this private entry point or with another signature
+    except Exception:  # noqa: BLE001  (a POT without this private entry point, other signature)
         return emd2
 
 

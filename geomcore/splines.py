@@ -16,7 +16,7 @@ from geomcore._validation import as_float_matrix, as_float_vector
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.riemannian import RiemannianComplex
 
-__all__ = ["spline", "spline_stiffness", "refine", "RefinedModel", "GeometricSplineRegressor"]
+__all__ = ["GeometricSplineRegressor", "RefinedModel", "refine", "spline", "spline_stiffness"]  # noqa: F822
 
 
 def _check_rc(rc):
@@ -57,7 +57,7 @@ def _spd_solve(A, b):
     if A.shape[0] == 1:
         return np.atleast_1d(b / A.toarray()[0, 0])
     lu = splinalg.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                       options=dict(SymmetricMode=True))
+                       options={"SymmetricMode": True})
     return lu.solve(np.asarray(b, np.float64))
 
 
@@ -349,80 +349,91 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     return RefinedModel(model, part, rc, values, sums.sum() / counts.sum())
 
 
-try:
+def _regressor_class():
+    """Define GeometricSplineRegressor on first use, so that importing geomcore.splines does not
+    import scikit-learn (an optional dependency, slow to import)."""
     from sklearn.base import BaseEstimator, RegressorMixin
-except ImportError:  # pragma: no cover - scikit-learn is an optional dependency
-    BaseEstimator = RegressorMixin = object
+
+    class GeometricSplineRegressor(RegressorMixin, BaseEstimator):
+        """A scikit-learn regressor: a tree estimator refined by a cell spline on its partition.
+
+        Parameters
+        ----------
+        estimator : scikit-learn tree regressor, optional
+            Cloned and fitted in :meth:`fit`; default ``DecisionTreeRegressor(max_depth=5,
+            random_state=0)``. Any model :func:`geomcore.partition` accepts works.
+        lam : float >= 0, optional
+            Relative spline smoothing, as in :func:`refine` (default 1.0).
+        order : {1, 2}, optional
+            Spline order (default 2).
+        padding : float >= 0, optional
+            The domain is the bounding box of the training X padded by ``padding`` times its extent
+            on each side (default 0.05).
+
+        Attributes
+        ----------
+        estimator_ : the fitted estimator
+        refined_ : RefinedModel
+        n_features_in_ : int
+
+        Examples
+        --------
+        >>> from sklearn.tree import DecisionTreeRegressor
+        >>> X = np.linspace(0, 1, 50)[:, None]; y = np.sin(3 * X[:, 0])
+        >>> reg = GeometricSplineRegressor(DecisionTreeRegressor(max_depth=3), lam=0.01).fit(X, y)
+        >>> reg.predict(X).shape
+        (50,)
+        """
+
+        def __init__(self, estimator=None, lam=1.0, order=2, padding=0.05):
+            self.estimator = estimator
+            self.lam = lam
+            self.order = order
+            self.padding = padding
+
+        def fit(self, X, y):
+            """Fit the estimator, partition it and spline its per-cell target means."""
+            from sklearn.base import clone
+            from sklearn.tree import DecisionTreeRegressor
+            from sklearn.utils.validation import check_X_y
+
+            from geomcore.partitions import Box
+
+            X, y = check_X_y(X, y, dtype=np.float64, y_numeric=True)
+            pad = self.padding
+            if not (isinstance(pad, numbers.Real) and np.isfinite(pad) and pad >= 0):
+                raise InvalidInputError(f"padding must be a finite number >= 0; got {pad!r}")
+            est = DecisionTreeRegressor(max_depth=5, random_state=0) if self.estimator is None \
+                else clone(self.estimator)
+            self.estimator_ = est.fit(X, y)
+            lo, hi = X.min(axis=0), X.max(axis=0)
+            span = hi - lo
+            margin = np.where(span > 0, pad * span, 0.5 * np.maximum(1.0, np.abs(lo)))
+            margin = np.maximum(margin, 1e-9 * np.maximum(1.0, np.abs(lo)))
+            self.refined_ = refine(self.estimator_, X, y, domain=Box(lo - margin, hi + margin),
+                                   lam=self.lam, order=self.order)
+            self.n_features_in_ = X.shape[1]
+            return self
+
+        def predict(self, X):
+            """Refined predictions, shape (n_samples,)."""
+            from sklearn.utils.validation import check_array, check_is_fitted
+
+            check_is_fitted(self, "refined_")
+            X = check_array(X, dtype=np.float64)
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[1]} features, but GeometricSplineRegressor is "
+                                 f"expecting {self.n_features_in_} features as input")
+            return self.refined_.predict(X)
+
+    GeometricSplineRegressor.__module__ = __name__
+    GeometricSplineRegressor.__qualname__ = "GeometricSplineRegressor"
+    return GeometricSplineRegressor
 
 
-class GeometricSplineRegressor(RegressorMixin, BaseEstimator):
-    """A scikit-learn regressor: a tree estimator refined by a cell spline on its partition.
-
-    Parameters
-    ----------
-    estimator : scikit-learn tree regressor, optional
-        Cloned and fitted in :meth:`fit`; default ``DecisionTreeRegressor(max_depth=5,
-        random_state=0)``. Any model :func:`geomcore.partition` accepts works.
-    lam : float >= 0, optional
-        Relative spline smoothing, as in :func:`refine` (default 1.0).
-    order : {1, 2}, optional
-        Spline order (default 2).
-    padding : float >= 0, optional
-        The domain is the bounding box of the training X padded by ``padding`` times its extent
-        on each side (default 0.05).
-
-    Attributes
-    ----------
-    estimator_ : the fitted estimator
-    refined_ : RefinedModel
-    n_features_in_ : int
-
-    Examples
-    --------
-    >>> from sklearn.tree import DecisionTreeRegressor
-    >>> X = np.linspace(0, 1, 50)[:, None]; y = np.sin(3 * X[:, 0])
-    >>> reg = GeometricSplineRegressor(DecisionTreeRegressor(max_depth=3), lam=0.01).fit(X, y)
-    >>> reg.predict(X).shape
-    (50,)
-    """
-
-    def __init__(self, estimator=None, lam=1.0, order=2, padding=0.05):
-        self.estimator = estimator
-        self.lam = lam
-        self.order = order
-        self.padding = padding
-
-    def fit(self, X, y):
-        """Fit the estimator, partition it and spline its per-cell target means."""
-        from sklearn.base import clone
-        from sklearn.tree import DecisionTreeRegressor
-        from sklearn.utils.validation import check_X_y
-
-        from geomcore.partitions import Box
-
-        X, y = check_X_y(X, y, dtype=np.float64, y_numeric=True)
-        pad = self.padding
-        if not (isinstance(pad, numbers.Real) and np.isfinite(pad) and pad >= 0):
-            raise InvalidInputError(f"padding must be a finite number >= 0; got {pad!r}")
-        est = DecisionTreeRegressor(max_depth=5, random_state=0) if self.estimator is None \
-            else clone(self.estimator)
-        self.estimator_ = est.fit(X, y)
-        lo, hi = X.min(axis=0), X.max(axis=0)
-        span = hi - lo
-        margin = np.where(span > 0, pad * span, 0.5 * np.maximum(1.0, np.abs(lo)))
-        margin = np.maximum(margin, 1e-9 * np.maximum(1.0, np.abs(lo)))
-        self.refined_ = refine(self.estimator_, X, y, domain=Box(lo - margin, hi + margin),
-                               lam=self.lam, order=self.order)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def predict(self, X):
-        """Refined predictions, shape (n_samples,)."""
-        from sklearn.utils.validation import check_array, check_is_fitted
-
-        check_is_fitted(self, "refined_")
-        X = check_array(X, dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but GeometricSplineRegressor is "
-                             f"expecting {self.n_features_in_} features as input")
-        return self.refined_.predict(X)
+def __getattr__(name):
+    if name == "GeometricSplineRegressor":
+        cls = _regressor_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

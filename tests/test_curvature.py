@@ -209,3 +209,12 @@ def test_curvature_errors(voronoi_rc):
         vertex_curvature(RiemannianComplex(grid(2)), kind="density")
     with pytest.raises(InvalidInputError, match="partition"):
         angle_defects("not a partition")
+
+
+def test_docstring_examples():
+    import doctest
+
+    import geomcore.curvature
+
+    result = doctest.testmod(geomcore.curvature, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8 and result.failed == 0

@@ -210,3 +210,22 @@ def test_refine_diabetes_runs():
     mse_tree = np.mean((tree.predict(Xte) - yte) ** 2)
     mse_ref = np.mean((refined.predict(Xte) - yte) ** 2)
     assert np.isfinite(mse_tree) and np.isfinite(mse_ref)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import geomcore.splines
+
+    geomcore.splines.GeometricSplineRegressor  # noqa: B018  (defined on first access)
+    result = doctest.testmod(geomcore.splines, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 15 and result.failed == 0
+
+
+def test_import_does_not_import_sklearn():
+    import subprocess
+    import sys
+
+    code = "import sys, geomcore.splines; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -81,6 +81,8 @@ class SplineSuite:
     timeout = 300
 
     def setup(self, n_cells, order):
+        import geomcore.splines  # noqa: F401  (import outside the timing)
+
         self.rc = _rc(_SIDE[n_cells])
         rng = np.random.default_rng(1234)
         n = self.rc.partition.n_cells
@@ -156,6 +158,8 @@ class FormanSuite:
                 import GraphRicciCurvature  # noqa: F401
             except ImportError:
                 raise NotImplementedError("GraphRicciCurvature is not installed")
+        import geomcore.curvature  # noqa: F401  (import outside the timing)
+
         self.rc = _rc(224)
 
     def _run(self, method):

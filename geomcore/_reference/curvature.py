@@ -10,7 +10,7 @@ primal solver of :mod:`geomcore.curvature`.
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["forman_ricci", "ollivier_ricci", "forman_graph", "ollivier_graph"]
+__all__ = ["forman_graph", "forman_ricci", "ollivier_graph", "ollivier_ricci"]
 
 
 def forman_graph(n, edges, weights, mu):
