@@ -235,11 +235,15 @@ class RefinedModel:
         The refined value of each cell.
     fallback : float
         The count-weighted mean of the cell means (the mean target of the points in the domain).
+    gradients : ndarray, shape (n_cells, ndim), or None
+        ``kind="affine"``: each cell's gradient; the value there is
+        ``values[i] + gradients[i] . (x - centroid_i)``.
     """
 
-    def __init__(self, model, partition, complex, values, fallback):
+    def __init__(self, model, partition, complex, values, fallback, gradients=None):
         self.model, self.partition, self.complex = model, partition, complex
         self.values, self.fallback = values, float(fallback)
+        self.gradients = gradients
 
     def predict(self, X):
         """Refined value at each point, shape (n_points,).
@@ -261,10 +265,65 @@ class RefinedModel:
             from scipy.spatial import cKDTree
 
             cell[miss] = cKDTree(np.asarray(part.centroids)).query(X[miss])[1]
+        if self.gradients is not None:   # kind="affine": g_i . (x - centroid_i) + c_i
+            dx = X - np.asarray(part.centroids)[cell]
+            return self.values[cell] + np.einsum("pj,pj->p", self.gradients[cell], dx)
         return self.values[cell]
 
     def __repr__(self):
         return f"RefinedModel(n_cells={self.partition.n_cells})"
+
+
+def _affine_spline(part, X, y, lam):
+    """Piecewise-affine spline in 2-D (SPEC 8): ``f = g_i . (x - x0_i) + c_i`` on cell i
+    (``x0_i`` its centroid), minimising the squared data loss plus
+    ``lam0 sum_W int_W (jump)^2 dS + lam1 sum_W vol(W) ||g_i - g_j||^2``. A wall is the segment
+    ``m + s t``, ``|s| <= L/2``, so with ``phi_a(x) = [x - x0_a; 1] = u_a + s v``,
+    ``int_W phi_a phi_b^T = L u_a u_b^T + (L^3/12) v v^T`` exactly. ``lam0 = lam * scale0``,
+    ``lam1 = lam * scale0 * mean(vol)`` with ``scale0 = mean(counts) / mean(wall length)``."""
+    n, d, k = part.n_cells, part.ndim, part.ndim + 1
+    x0 = np.asarray(part.centroids, np.float64)
+    cell = np.asarray(part.locate(X), np.int64)
+    inside = cell >= 0
+    ci, Xi, yi = cell[inside], X[inside], y[inside]
+    phi = np.column_stack([Xi - x0[ci], np.ones(len(ci))])
+    blocks = [np.einsum("pa,pb->pab", phi, phi)]
+    brow, bcol = [ci], [ci]
+    rhs = np.zeros((n, k))
+    np.add.at(rhs, ci, phi * yi[:, None])
+    walls = part.walls
+    e = np.asarray(walls.cells, np.int64).reshape(-1, 2)
+    L = np.asarray(walls.areas, np.float64)
+    nrm = np.asarray(walls.normals, np.float64)
+    t = np.column_stack([-nrm[:, 1], nrm[:, 0]])
+    m = np.asarray(walls.centroids, np.float64)
+    counts = np.bincount(ci, minlength=n)
+    scale0 = counts.mean() / L.mean() if len(L) else 1.0
+    lam0 = lam * scale0
+    lam1 = lam * scale0 * float(np.mean(part.volumes))
+    v = np.column_stack([t, np.zeros(len(e))])
+    u = [np.column_stack([m - x0[e[:, s]], np.ones(len(e))]) for s in (0, 1)]
+    vv = (L ** 3 / 12)[:, None, None] * np.einsum("wa,wb->wab", v, v)
+    gmask = np.zeros((k, k))
+    gmask[:d, :d] = np.eye(d)
+    for a in (0, 1):
+        for b in (0, 1):
+            sign = 1.0 if a == b else -1.0
+            blk = L[:, None, None] * np.einsum("wa,wb->wab", u[a], u[b]) + vv
+            blk = lam0 * blk + lam1 * L[:, None, None] * gmask
+            blocks.append(sign * blk)
+            brow.append(e[:, a])
+            bcol.append(e[:, b])
+    B = np.concatenate(blocks)
+    r = np.concatenate(brow)
+    c = np.concatenate(bcol)
+    rows = (r[:, None, None] * k + np.arange(k)[None, :, None]) + 0 * np.arange(k)[None, None, :]
+    cols = (c[:, None, None] * k + np.arange(k)[None, None, :]) + 0 * np.arange(k)[None, :, None]
+    A = sparse.coo_array((B.ravel(), (rows.ravel(), cols.ravel())), shape=(n * k, n * k)).tocsc()
+    ridge = 1e-12 * float(abs(A.diagonal()).max() or 1.0)
+    z = _spd_solve(A + ridge * sparse.eye_array(n * k, format="csc"), rhs.ravel())
+    z = z.reshape(n, k)
+    return z[:, :d], z[:, d]
 
 
 def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
@@ -286,9 +345,12 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
         one does not depend on the units of X (wall areas and volumes scale with them).
     order : {1, 2}, optional
         Spline order (default 2).
-    kind : {"cell"}, optional
+    kind : {"cell", "affine"}, optional
         "cell": one value per cell, weights = data counts, empty cells filled by the spline.
-        "affine" (piecewise-affine spline) is not implemented yet.
+        "affine": each cell carries ``g_i . (x - centroid_i) + c_i``, fitted to the points
+        with penalties ``lam0 sum_W int_W jump^2 dS + lam1 sum_W vol(W) |g_i - g_j|^2``
+        (exact wall integrals; ``lam0 = lam mean(counts)/mean(wall area)``,
+        ``lam1 = lam0 mean(vol)``); ``order`` is ignored. 2-D partitions only.
 
     Returns
     -------
@@ -300,7 +362,7 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     InvalidInputError
         X, y of wrong shapes or lengths; bad lam, order, kind.
     NotImplementedError
-        ``kind="affine"``.
+        ``kind="affine"`` on a partition of dimension other than 2.
     DegenerateInputError
         NaN in X or y; no point of X in the domain.
 
@@ -321,11 +383,7 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     """
     from geomcore.partitions import partition as _partition
 
-    if kind == "affine":
-        raise NotImplementedError(
-            'kind="affine" (the piecewise-affine spline of SPEC 8) is not implemented yet; '
-            'use kind="cell"')
-    if kind != "cell":
+    if kind not in ("cell", "affine"):
         raise InvalidInputError(f'kind must be "cell" or "affine"; got {kind!r}')
     lam, order = _check_lam(lam), _check_order(order)
     X = as_float_matrix(np.atleast_2d(X) if np.ndim(X) == 1 else X, "X")
@@ -337,6 +395,15 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     if domain is None:
         domain = _default_domain(X)
     part = _partition(model, domain)
+    if kind == "affine":
+        if part.ndim != 2:
+            raise NotImplementedError(
+                'kind="affine" needs the walls\' exact second moments, which geomcore derives '
+                f"from the wall tables only in 2-D (segments); got ndim={part.ndim}. Use "
+                'kind="cell"')
+        rc = RiemannianComplex(part, complex="adjacency", max_dim=1, X=X)
+        G, c = _affine_spline(part, X, y, lam)
+        return RefinedModel(model, part, rc, c, float(y.mean()), gradients=G)
     rc = RiemannianComplex(part, complex="adjacency", max_dim=1, X=X)
     cell = np.asarray(part.locate(X), np.int64)
     inside = cell >= 0

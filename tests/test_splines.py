@@ -152,8 +152,10 @@ def test_refine_errors():
 
     X, y = _tree_data()
     tree = DecisionTreeRegressor(max_depth=2).fit(X, y)
-    with pytest.raises(NotImplementedError, match='kind="affine"'):
-        refine(tree, X, y, kind="affine")
+    X3 = np.column_stack([X, X[:, 0] * X[:, 1]])
+    tree3 = DecisionTreeRegressor(max_depth=2).fit(X3, y)
+    with pytest.raises(NotImplementedError, match=r'kind="affine" needs .* only in 2-D .* ndim=3'):
+        refine(tree3, X3, y, kind="affine")
     with pytest.raises(InvalidInputError, match="kind must be"):
         refine(tree, X, y, kind="spline")
     with pytest.raises(InvalidInputError, match=r"y must have one value per row of X \(300\); got 5"):
@@ -229,3 +231,69 @@ def test_import_does_not_import_sklearn():
     code = "import sys, geomcore.splines; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_refine_affine_reproduces_a_global_affine_function():
+    # a global affine function is in the kernel of both penalties and fits the data exactly
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, _ = _tree_data(4)
+    y = 2 * X[:, 0] - X[:, 1] + 0.5
+    tree = DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, y + np.sin(5 * X[:, 1]))
+    for lam in (1e-3, 1.0, 100.0):
+        r = refine(tree, X, y, kind="affine", lam=lam)
+        np.testing.assert_allclose(r.gradients, np.tile([2.0, -1.0], (tree.get_n_leaves(), 1)),
+                                   atol=1e-7)
+        np.testing.assert_allclose(r.predict(X), y, atol=1e-7)
+
+
+def _affine_dense(part, X, y, lam0, lam1):
+    """The affine spline by dense normal equations with the wall integrals by 2-point
+    Gauss-Legendre quadrature (exact for the quadratic integrands) on each segment."""
+    n, k = part.n_cells, 3
+    x0 = part.centroids
+    A = np.zeros((n * k, n * k))
+    rhs = np.zeros(n * k)
+    cell = part.locate(X)
+    for x, t, c in zip(X, y, cell):
+        phi = np.r_[x - x0[c], 1.0]
+        A[c * k:(c + 1) * k, c * k:(c + 1) * k] += np.outer(phi, phi)
+        rhs[c * k:(c + 1) * k] += phi * t
+    gauss = np.array([-1, 1]) / np.sqrt(3) / 2          # nodes on [-1/2, 1/2], weights 1/2
+    for (i, j), L, nrm, m in zip(part.walls.cells, part.walls.areas, part.walls.normals,
+                                 part.walls.centroids):
+        tang = np.array([-nrm[1], nrm[0]])
+        for s in gauss:
+            x = m + s * L * tang
+            row = np.zeros(n * k)
+            row[i * k:(i + 1) * k] = np.r_[x - x0[i], 1.0]
+            row[j * k:(j + 1) * k] = -np.r_[x - x0[j], 1.0]
+            A += lam0 * (L / 2) * np.outer(row, row)
+        for a in range(2):
+            row = np.zeros(n * k)
+            row[i * k + a], row[j * k + a] = 1.0, -1.0
+            A += lam1 * L * np.outer(row, row)
+    z = np.linalg.solve(A, rhs).reshape(n, k)
+    return z[:, :2], z[:, 2]
+
+
+def test_refine_affine_matches_dense_quadrature():
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, y = _tree_data(5, n=200)
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y)
+    lam = 0.3
+    r = refine(tree, X, y, kind="affine", lam=lam)
+    part = r.partition
+    counts = np.bincount(part.locate(X), minlength=part.n_cells)
+    lam0 = lam * counts.mean() / part.walls.areas.mean()
+    G, c = _affine_dense(part, X, y, lam0, lam0 * part.volumes.mean())
+    np.testing.assert_allclose(r.gradients, G, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(r.values, c, rtol=1e-6, atol=1e-8)
+    # small lam: each cell's own least-squares plane
+    r0 = refine(tree, X, y, kind="affine", lam=1e-10)
+    cell = part.locate(X)
+    for i in range(part.n_cells):
+        P = np.column_stack([X[cell == i] - part.centroids[i], np.ones((cell == i).sum())])
+        coef = np.linalg.lstsq(P, y[cell == i], rcond=None)[0]
+        np.testing.assert_allclose(np.r_[r0.gradients[i], r0.values[i]], coef, atol=1e-5)
