@@ -18,10 +18,13 @@ setup too.
   geomcore's vectorised :func:`~geomcore.curvature.forman_ricci` against
   ``GraphRicciCurvature.FormanRicci(G, method="1d")`` (node and edge weights).
 
-Measured (2-core machine, timed directly in Python, medians of 5; see the closing note of
-issue 6): spline 10k cells 0.02 s (order 1) / 0.05 s (order 2), 100k cells 0.8 s / 1.2 s;
-Ollivier 10k cells geomcore 0.47 s vs GraphRicciCurvature 18.8 s (40x), peak RSS about 5 GB
-for GraphRicciCurvature; Forman at 100k walls 2.6 ms.
+Measured (2-core machine, ``asv run -E existing --quick``, one sample each): spline at 10k
+cells 19.7 ms (order 1) / 51.5 ms (order 2), at 100k cells 546 ms / 1.22 s (peak 241M / 418M).
+Ollivier at 10k cells (19,800 walls): geomcore 590 ms (500M peak, of which ~400M is the
+interpreter with POT and the setup) vs GraphRicciCurvature 14.7 s (5.25G): 25x; timed directly
+(median of 5, warm) geomcore 0.47 s. Forman at 99,904 walls: geomcore 2.38 ms (112M) vs
+GraphRicciCurvature 975 ms (220M). The peers' timings include building their networkx graph
+from the wall table (their input format), which is a few hundred ms at these sizes.
 """
 
 import numpy as np
