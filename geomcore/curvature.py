@@ -17,8 +17,10 @@ from geomcore.riemannian import RiemannianComplex, _option
 
 __all__ = ["angle_defects", "forman_ricci", "ollivier_ricci", "vertex_curvature"]
 
-#: distances held at once by the batched Dijkstra (sources x cells), in float64 entries
+#: distances held at once by the batched Dijkstra (sources x subgraph cells), float64 entries
 _DIJKSTRA_BLOCK = 4_000_000
+#: sources per Dijkstra block (halved while a block's subgraph is too large)
+_SOURCE_BLOCK = 512
 
 
 def _check_rc(rc):
@@ -139,13 +141,15 @@ def _w1_solver():
         return emd2
 
 
-def _ollivier_graph(n, edges, weights, mu, lengths, alpha, solver=None):
+def _ollivier_graph(n, edges, weights, mu, lengths, alpha, solver=None, key=None):
     """Ollivier-Ricci curvature of the edges of a weighted graph (the kernel of ollivier_ricci).
 
     ``m_i(i) = alpha``, ``m_i(j) = (1 - alpha) w_ij mu_j / sum_k w_ik mu_k``; ground distance the
     shortest path with edge lengths ``lengths``; ``kappa = 1 - W1(m_i, m_j) / d(i, j)``.
     Shortest paths only from the cells in some support, by Dijkstra limited to
-    ``3 max(lengths)`` (the longest path i' - i - j - j' a needed pair can need), in blocks.
+    ``3 max(lengths)`` (the longest path i' - i - j - j' a needed pair can need), in blocks of
+    sources sorted by ``key`` (n,) (e.g. a coordinate of the cell centres), each on the subgraph
+    within the limit of the block.
     """
     solver = _w1_solver() if solver is None else solver
     m = len(edges)
@@ -191,17 +195,36 @@ def _ollivier_graph(n, edges, weights, mu, lengths, alpha, solver=None):
     G.indices = G.indices.astype(np.int32)
     G.indptr = G.indptr.astype(np.int32)
     limit = 3.0 * float(lengths.max()) * (1 + 1e-9)
+    # sources in a spatially coherent order (key), in blocks; each block runs Dijkstra only on
+    # the subgraph within `limit` of it (found by one multi-source search), which holds every
+    # path the block needs, so memory is block x subgraph, not block x n
     sources = np.unique(px)
-    block = max(1, _DIJKSTRA_BLOCK // max(n, 1))
-    by_src = np.argsort(px, kind="stable")
-    pos = np.searchsorted(px[by_src], sources)
-    pos = np.r_[pos, len(px)]
-    for s0 in range(0, len(sources), block):
-        chunk = sources[s0:s0 + block]
-        D = csgraph.dijkstra(G, directed=False, indices=chunk.astype(np.int32), limit=limit)
-        sel = by_src[pos[s0]:pos[min(s0 + block, len(sources))]]
-        row = np.searchsorted(chunk, px[sel])
-        dist[sel] = D[row, py[sel]]
+    rank = np.full(n, -1, np.int64)
+    srt = sources[np.argsort(key[sources], kind="stable")] if key is not None else sources
+    rank[srt] = np.arange(len(srt))
+    by_src = np.argsort(rank[px], kind="stable")
+    pos = np.searchsorted(rank[px][by_src], np.arange(len(srt) + 1))
+    loc = np.full(n, -1, np.int64)
+    pending = [(r0, min(r0 + _SOURCE_BLOCK, len(srt))) for r0 in range(0, len(srt), _SOURCE_BLOCK)]
+    while pending:
+        r0, r1 = pending.pop()
+        chunk = srt[r0:r1].astype(np.int32)
+        reach = csgraph.dijkstra(G, directed=False, indices=chunk, limit=limit, min_only=True)
+        sub = np.flatnonzero(np.isfinite(reach))
+        if r1 - r0 > 1 and (r1 - r0) * len(sub) > _DIJKSTRA_BLOCK:
+            mid = (r0 + r1) // 2
+            pending += [(r0, mid), (mid, r1)]
+            continue
+        loc[sub] = np.arange(len(sub))
+        Gs = G[sub][:, sub]
+        Gs.indices = Gs.indices.astype(np.int32)
+        Gs.indptr = Gs.indptr.astype(np.int32)
+        D = csgraph.dijkstra(Gs, directed=False, indices=loc[chunk].astype(np.int32), limit=limit)
+        sel = by_src[pos[r0]:pos[r1]]
+        dist[sel] = D[rank[px[sel]] - r0, loc[py[sel]]]
+        if (loc[py[sel]] < 0).any():  # a needed cell outside the subgraph: cannot happen
+            dist[sel[loc[py[sel]] < 0]] = np.inf
+        loc[sub] = -1
     if not np.isfinite(dist).all():  # cannot happen with the limit above; be safe
         raise DegenerateInputError("a needed shortest-path distance exceeded the search limit")
     kappa = np.empty(m)
@@ -244,7 +267,9 @@ def ollivier_ricci(rc, *, alpha=0.5):
     The ground distance is the shortest path in the wall graph, edge length the distance
     between centres. Only the distances between the supports of ``m_i`` and ``m_j`` are
     computed: Dijkstra from every cell, cut at three times the longest edge (a needed pair
-    ``i' ~ i ~ j ~ j'`` is never farther), run in blocks of sources. W1 is solved exactly per
+    ``i' ~ i ~ j ~ j'`` is never farther), run in blocks of sources ordered by their first
+    coordinate, each block on the subgraph within that limit of it (memory O(block x
+    subgraph), not O(n^2)). W1 is solved exactly per
     wall by POT's network simplex (``ot.emd2``) when POT is installed, else by the HiGHS LP of
     ``scipy.optimize.linprog``. Cost: O(n_walls) small transport problems of size
     ``(deg i + 1) x (deg j + 1)``, plus the limited Dijkstra searches.
@@ -265,7 +290,8 @@ def ollivier_ricci(rc, *, alpha=0.5):
         k = int(np.argmax(lengths <= 0))
         raise DegenerateInputError(
             f"wall-adjacent cells must have distinct centres; cells {edges[k].tolist()} share one")
-    return _ollivier_graph(rc.partition.n_cells, edges, w, rc.masses(0), lengths, alpha)
+    return _ollivier_graph(rc.partition.n_cells, edges, w, rc.masses(0), lengths, alpha,
+                           key=c[:, 0])
 
 
 def _density_curvature(rc):

@@ -218,3 +218,13 @@ def test_docstring_examples():
 
     result = doctest.testmod(geomcore.curvature, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_ollivier_small_blocks_agree(voronoi_rc, monkeypatch):
+    # tiny Dijkstra budgets force the block halving and many subgraphs: same curvature
+    import geomcore.curvature as gc
+
+    full = ollivier_ricci(voronoi_rc, alpha=0.3)
+    monkeypatch.setattr(gc, "_SOURCE_BLOCK", 4)
+    monkeypatch.setattr(gc, "_DIJKSTRA_BLOCK", 10)
+    np.testing.assert_allclose(ollivier_ricci(voronoi_rc, alpha=0.3), full, atol=1e-13)
