@@ -228,3 +228,22 @@ def test_ollivier_small_blocks_agree(voronoi_rc, monkeypatch):
     monkeypatch.setattr(gc, "_SOURCE_BLOCK", 4)
     monkeypatch.setattr(gc, "_DIJKSTRA_BLOCK", 10)
     np.testing.assert_allclose(ollivier_ricci(voronoi_rc, alpha=0.3), full, atol=1e-13)
+
+
+def test_ollivier_matches_graphricci_on_grid():
+    # an independent tool: GraphRicciCurvature's exact OTD with exp_power=0 (uniform neighbour
+    # measure = geomcore's on a uniform grid), same graph and edge lengths
+    OllivierRicci = pytest.importorskip("GraphRicciCurvature.OllivierRicci").OllivierRicci
+    import networkx as nx
+
+    part = grid(5)
+    rc = RiemannianComplex(part)
+    c = part.centroids
+    cells = part.walls.cells
+    G = nx.Graph()
+    G.add_weighted_edges_from((int(a), int(b), float(np.linalg.norm(c[a] - c[b]))) for a, b in cells)
+    r = OllivierRicci(G, alpha=0.5, method="OTD", exp_power=0, proc=1,
+                      verbose="ERROR").compute_ricci_curvature_edges()
+    theirs = np.array([r[(int(a), int(b))] if (int(a), int(b)) in r else r[(int(b), int(a))]
+                       for a, b in cells])
+    np.testing.assert_allclose(ollivier_ricci(rc, alpha=0.5), theirs, atol=1e-9)
