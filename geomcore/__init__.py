@@ -6,11 +6,19 @@ cells of a hyperplane :class:`Arrangement`, a :class:`ReLUNetwork` (linear or de
 a scikit-learn tree or tree ensemble, a :class:`MaxAffine` model, a :class:`Voronoi` diagram or
 a list of user cells in a :class:`Box` exactly, with their walls and hinges. :func:`nerve` and
 :class:`RiemannianComplex` turn a partition into a weighted simplicial complex, and
-:func:`hodge_laplacian` and its relatives build the operators on it.
+:func:`hodge_laplacian` and its relatives build the operators on it; :func:`spline` and
+:func:`refine` smooth a model's per-cell values over it, and :func:`ollivier_ricci`,
+:func:`forman_ricci` and :func:`vertex_curvature` measure how data curves it.
 """
 
 from geomcore import convert
 from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve
+from geomcore.curvature import (
+    angle_defects,
+    forman_ricci,
+    ollivier_ricci,
+    vertex_curvature,
+)
 from geomcore.errors import (
     DegenerateInputError,
     GeomcoreError,
@@ -40,8 +48,19 @@ from geomcore.partitions import (
 )
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
 from geomcore.riemannian import RiemannianComplex
+from geomcore.splines import RefinedModel, refine, spline, spline_stiffness
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # the scikit-learn estimator is built on first use, so importing geomcore does not import
+    # scikit-learn (and it stays out of __all__: a star import must work without it)
+    if name == "GeometricSplineRegressor":
+        from geomcore import splines
+
+        return splines.GeometricSplineRegressor
+    raise AttributeError(f"module 'geomcore' has no attribute {name!r}")
 
 
 def get_include():
@@ -83,6 +102,14 @@ __all__ = [
     "dirac_operator",
     "smallest_eigenpairs",
     "dirichlet_energy",
+    "spline",
+    "spline_stiffness",
+    "refine",
+    "RefinedModel",
+    "ollivier_ricci",
+    "forman_ricci",
+    "vertex_curvature",
+    "angle_defects",
     "get_include",
     "convert",
     "GeomcoreError",

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 
 from geomcore._memory import check_fits
-
 from geomcore.errors import DegenerateInputError
 from geomcore.partitions import (
     Partition,
