@@ -224,12 +224,14 @@ def test_docstring_examples():
     assert result.attempted >= 15 and result.failed == 0
 
 
-def test_import_does_not_import_sklearn():
+def test_import_does_not_import_sklearn(tmp_path):
     import subprocess
     import sys
 
-    code = "import sys, geomcore.splines; print('sklearn' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = "import sys, geomcore, geomcore.splines; print('sklearn' in sys.modules)"
+    # run outside the source tree, so that the installed (built) package is the one imported
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)
     assert out.stdout.strip() == "False"
 
 
