@@ -189,6 +189,8 @@ def _box_join(group_p, lo_p, hi_p, group_e, lo_e, hi_e):
         start = np.searchsorted(group_e[order], group_p, "left")
         end = np.searchsorted(group_e[order], group_p, "right")
         return _expand(start, end, order)
+    if n_free >= 2:
+        return _grid_join(group_p, lo_p, hi_p, group_e, lo_e, hi_e)
     span = int(max(hi_p[:, 0].max(), hi_e[:, 0].max())) + 2
     length_class = np.floor(np.log2(np.maximum(hi_e[:, 0] - lo_e[:, 0], 1))).astype(np.int64)
     ps, es = [], []
@@ -210,6 +212,52 @@ def _box_join(group_p, lo_p, hi_p, group_e, lo_e, hi_e):
             p = chunk[p]
             keep = (np.minimum(hi_p[p], hi_e[e]) > np.maximum(lo_p[p], lo_e[e])).all(axis=1)
             ps.append(p[keep]), es.append(e[keep])
+    return np.concatenate(ps), np.concatenate(es)
+
+
+def _grid_join(group_p, lo_p, hi_p, group_e, lo_e, hi_e):
+    """:func:`_box_join` for two or more columns, on a grid hash of columns 0 and 1.
+
+    The e boxes are bucketed by their length class (k0, k1) in those columns (lengths in
+    [2^k, 2^(k+1)) ranks) and hashed by the grid cell of their lower corner, cells 2^k wide.
+    Within one group the e boxes are disjoint, so a grid cell holds at most one lower corner of
+    a class (every such box contains the cell's far corner), and a p box meets the boxes whose
+    corners lie in the cells of its window: one contiguous run of sorted keys per window row.
+    Candidates are therefore about the true overlaps plus the window's border.
+    """
+    top = int(max(hi_p[:, :2].max(), hi_e[:, :2].max())) + 2
+    length = np.maximum(hi_e[:, :2] - lo_e[:, :2], 1)
+    kind = np.floor(np.log2(length)).astype(np.int64)
+    n_groups = int(max(group_p.max(), group_e.max())) + 1
+    ps, es = [], []
+    for k0, k1 in np.unique(kind, axis=0):
+        members = np.flatnonzero((kind[:, 0] == k0) & (kind[:, 1] == k1))
+        rows_per_group = (top >> k0) + 2
+        cols = (top >> k1) + 2
+        if n_groups * rows_per_group * cols >= 2**62:   # keys would overflow: plain sweep
+            p, e = _box_join(group_p, lo_p[:, :1], hi_p[:, :1], group_e[members],
+                             lo_e[members][:, :1], hi_e[members][:, :1])
+            e = members[e]
+        else:
+            corner0, corner1 = lo_e[members, 0] >> k0, lo_e[members, 1] >> k1
+            keys = (group_e[members] * rows_per_group + corner0) * cols + corner1
+            order = np.argsort(keys, kind="stable")
+            keys = keys[order]
+            # window of lower corners that can reach p: lo > p.lo - 2^(k+1), lo < p.hi
+            r_lo = np.maximum((lo_p[:, 0] - 2 ** (k0 + 1) + 1) >> k0, 0)
+            r_hi = (hi_p[:, 0] - 1) >> k0
+            c_lo = np.maximum((lo_p[:, 1] - 2 ** (k1 + 1) + 1) >> k1, 0)
+            c_hi = (hi_p[:, 1] - 1) >> k1
+            n_rows = np.maximum(r_hi - r_lo + 1, 0)
+            q = np.repeat(np.arange(len(group_p)), n_rows)
+            row = np.repeat(r_lo - np.cumsum(n_rows) + n_rows, n_rows) + np.arange(n_rows.sum())
+            base = (group_p[q] * rows_per_group + row) * cols
+            start = np.searchsorted(keys, base + c_lo[q], "left")
+            end = np.searchsorted(keys, base + c_hi[q], "right")
+            p, e = _expand(start, end, members[order])
+            p = q[p]
+        keep = (np.minimum(hi_p[p], hi_e[e]) > np.maximum(lo_p[p], lo_e[e])).all(axis=1)
+        ps.append(p[keep]), es.append(e[keep])
     return np.concatenate(ps), np.concatenate(es)
 
 

@@ -265,3 +265,34 @@ def test_forest_stops_before_exhausting_memory(monkeypatch):
     monkeypatch.setattr(geomcore._memory, "available_bytes", lambda: 30_000)
     with pytest.raises(TooLargeError, match="after 1 of 5 trees"):
         partition(est, Box([0, 0], [1, 1]))
+
+
+@pytest.mark.parametrize("n_free", [0, 1, 2, 3])
+@pytest.mark.parametrize("huge_groups", [False, True])
+def test_box_join_matches_brute_force(n_free, huge_groups):
+    """The face join against all pairs, on random tilings: each group's e boxes are disjoint
+    (a random grid's cells, some merged), the p boxes arbitrary."""
+    from geomcore._tree_partition import _box_join
+
+    rng = np.random.default_rng(n_free)
+    g_e, lo_e, hi_e = [], [], []
+    for g in range(3):
+        cuts = [np.unique(np.r_[0, rng.integers(1, 40, 6), 40]) for _ in range(n_free)]
+        for idx in itertools.product(*[range(len(c) - 1) for c in cuts]):
+            lo = [c[i] for c, i in zip(cuts, idx)]
+            hi = [c[i + 1] for c, i in zip(cuts, idx)]
+            g_e.append(g), lo_e.append(lo), hi_e.append(hi)
+    g_e = np.array(g_e)
+    lo_e = np.array(lo_e, np.int64).reshape(len(g_e), n_free)
+    hi_e = np.array(hi_e, np.int64).reshape(len(g_e), n_free)
+    lo_p = rng.integers(0, 30, (60, n_free))
+    hi_p = lo_p + rng.integers(1, 25, (60, n_free))
+    g_p = rng.integers(0, 3, 60)
+    if huge_groups:                       # grid keys would overflow: the fallback sweep
+        g_e, g_p = g_e * 2**40, g_p * 2**40
+    p, e = _box_join(g_p, lo_p, hi_p, g_e, lo_e, hi_e)
+    got = sorted(zip(p.tolist(), e.tolist()))
+    overlap = (np.minimum(hi_p[:, None], hi_e[None]) > np.maximum(lo_p[:, None], lo_e[None]))
+    want = np.argwhere((g_p[:, None] == g_e[None]) & overlap.all(axis=2))
+    assert got == sorted(map(tuple, want.tolist()))
+    assert len(got) > 0
