@@ -672,6 +672,17 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
     [0.18, 0.42, 0.12, 0.28]
     >>> part.walls.cells.tolist(), part.walls.areas.round(12).tolist()
     ([[0, 1], [0, 2], [1, 3], [2, 3]], [0.6, 0.3, 0.7, 0.4])
+
+    Cells that do not meet face to face (a T-junction), given as a list:
+
+    >>> import numpy as np
+    >>> box = lambda lo, hi: Polytope(np.vstack([np.eye(2), -np.eye(2)]), np.r_[hi, -np.r_[lo]])
+    >>> part = partition([box([0, 0], [0.5, 1]), box([0.5, 0], [1, 0.25]),
+    ...                   box([0.5, 0.25], [1, 1])], Box([0, 0], [1, 1]))
+    >>> part.walls.cells.tolist(), part.walls.areas.tolist()
+    ([[0, 1], [0, 2], [1, 2]], [0.25, 0.75, 0.5])
+    >>> (part.hinges.angles / np.pi).tolist()     # the whole box has a straight angle
+    [1.0, 0.5, 0.5]
     """
     from geomcore._cell_list import CellList, cell_list_partition
     from geomcore._tree_partition import TreeEnsemble, is_tree_model, tree_partition
