@@ -481,5 +481,7 @@ def tree_partition(model, domain, progress=False, max_cells=None):
         b = np.column_stack([hi, -lo]).ravel()
         return polytopes(A, b, np.arange(0, 2 * d * n + 1, 2 * d))
 
-    return Partition(model, domain, labels, batch, Walls(pairs, areas, normals, centres),
+    part = Partition(model, domain, labels, batch, Walls(pairs, areas, normals, centres),
                      hinges, boundary, volumes=(hi - lo).prod(axis=1), centroids=(lo + hi) / 2)
+    part._boxes = (lo, hi)            # the cells' bounds, for exact box moments (splines)
+    return part

@@ -274,14 +274,43 @@ class RefinedModel:
         return f"RefinedModel(n_cells={self.partition.n_cells})"
 
 
+def _wall_central_moments(part):
+    """Second moments of every wall about its centroid, ``int_W (x - m)(x - m)^T dS``, shape
+    (n_walls, d, d), exactly: a 2-D wall is a segment (``L^3/12 t t^T``), a wall between two
+    boxes is a box (``L diag(w^2 / 12)`` over its free axes). Other walls raise
+    NotImplementedError."""
+    walls = part.walls
+    L = np.asarray(walls.areas, np.float64)
+    d = part.ndim
+    boxes = getattr(part, "_boxes", None)
+    if boxes is not None:
+        lo, hi = boxes
+        e = np.asarray(walls.cells, np.int64).reshape(-1, 2)
+        width = np.minimum(hi[e[:, 0]], hi[e[:, 1]]) - np.maximum(lo[e[:, 0]], lo[e[:, 1]])
+        width[np.arange(len(e)), np.abs(walls.normals).argmax(axis=1)] = 0.0
+        out = np.zeros((len(e), d, d))
+        out[:, np.arange(d), np.arange(d)] = L[:, None] * width ** 2 / 12
+        return out
+    if d == 2:
+        nrm = np.asarray(walls.normals, np.float64)
+        t = np.column_stack([-nrm[:, 1], nrm[:, 0]])
+        return (L ** 3 / 12)[:, None, None] * np.einsum("wa,wb->wab", t, t)
+    raise NotImplementedError(
+        'kind="affine" needs the walls\' exact second moments, which geomcore has for 2-D '
+        f"partitions (segments) and box partitions (trees) only; got ndim={d}. Use "
+        'kind="cell"')
+
+
 def _affine_spline(part, X, y, lam):
-    """Piecewise-affine spline in 2-D (SPEC 8): ``f = g_i . (x - x0_i) + c_i`` on cell i
-    (``x0_i`` its centroid), minimising the squared data loss plus
-    ``lam0 sum_W int_W (jump)^2 dS + lam1 sum_W vol(W) ||g_i - g_j||^2``. A wall is the segment
-    ``m + s t``, ``|s| <= L/2``, so with ``phi_a(x) = [x - x0_a; 1] = u_a + s v``,
-    ``int_W phi_a phi_b^T = L u_a u_b^T + (L^3/12) v v^T`` exactly. ``lam0 = lam * scale0``,
-    ``lam1 = lam * scale0 * mean(vol)`` with ``scale0 = mean(counts) / mean(wall length)``."""
+    """Piecewise-affine spline (SPEC 8): ``f = g_i . (x - x0_i) + c_i`` on cell i (``x0_i``
+    its centroid), minimising the squared data loss plus
+    ``lam0 sum_W int_W (jump)^2 dS + lam1 sum_W vol(W) ||g_i - g_j||^2``. With the wall's area
+    L, centroid m and central second moment S (:func:`_wall_central_moments`), and
+    ``phi_a(x) = [x - x0_a; 1]``, ``int_W phi_a phi_b^T = L u_a u_b^T + [[S, 0], [0, 0]]``
+    exactly (``u_a = [m - x0_a; 1]``). ``lam0 = lam * scale0``,
+    ``lam1 = lam * scale0 * mean(vol)`` with ``scale0 = mean(counts) / mean(wall area)``."""
     n, d, k = part.n_cells, part.ndim, part.ndim + 1
+    moments = _wall_central_moments(part)
     x0 = np.asarray(part.centroids, np.float64)
     cell = np.asarray(part.locate(X), np.int64)
     inside = cell >= 0
@@ -294,16 +323,14 @@ def _affine_spline(part, X, y, lam):
     walls = part.walls
     e = np.asarray(walls.cells, np.int64).reshape(-1, 2)
     L = np.asarray(walls.areas, np.float64)
-    nrm = np.asarray(walls.normals, np.float64)
-    t = np.column_stack([-nrm[:, 1], nrm[:, 0]])
     m = np.asarray(walls.centroids, np.float64)
     counts = np.bincount(ci, minlength=n)
     scale0 = counts.mean() / L.mean() if len(L) else 1.0
     lam0 = lam * scale0
     lam1 = lam * scale0 * float(np.mean(part.volumes))
-    v = np.column_stack([t, np.zeros(len(e))])
     u = [np.column_stack([m - x0[e[:, s]], np.ones(len(e))]) for s in (0, 1)]
-    vv = (L ** 3 / 12)[:, None, None] * np.einsum("wa,wb->wab", v, v)
+    vv = np.zeros((len(e), k, k))
+    vv[:, :d, :d] = moments
     gmask = np.zeros((k, k))
     gmask[:d, :d] = np.eye(d)
     for a in (0, 1):
@@ -350,7 +377,8 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
         "affine": each cell carries ``g_i . (x - centroid_i) + c_i``, fitted to the points
         with penalties ``lam0 sum_W int_W jump^2 dS + lam1 sum_W vol(W) |g_i - g_j|^2``
         (exact wall integrals; ``lam0 = lam mean(counts)/mean(wall area)``,
-        ``lam1 = lam0 mean(vol)``); ``order`` is ignored. 2-D partitions only.
+        ``lam1 = lam0 mean(vol)``); ``order`` is ignored. 2-D partitions, and tree
+        partitions (boxes) in any dimension.
 
     Returns
     -------
@@ -362,7 +390,7 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
     InvalidInputError
         X, y of wrong shapes or lengths; bad lam, order, kind.
     NotImplementedError
-        ``kind="affine"`` on a partition of dimension other than 2.
+        ``kind="affine"`` on a partition that is neither 2-D nor made of boxes.
     DegenerateInputError
         NaN in X or y; no point of X in the domain.
 
@@ -396,11 +424,7 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
         domain = _default_domain(X)
     part = _partition(model, domain)
     if kind == "affine":
-        if part.ndim != 2:
-            raise NotImplementedError(
-                'kind="affine" needs the walls\' exact second moments, which geomcore derives '
-                f"from the wall tables only in 2-D (segments); got ndim={part.ndim}. Use "
-                'kind="cell"')
+        _wall_central_moments(part)        # raises early where the moments are unknown
         rc = RiemannianComplex(part, complex="adjacency", max_dim=1, X=X)
         G, c = _affine_spline(part, X, y, lam)
         return RefinedModel(model, part, rc, c, float(y.mean()), gradients=G)

@@ -1,5 +1,7 @@
 """Tests of geomcore.splines: dense reference solves, limits in lam, harmonic fill, refinement."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -148,14 +150,19 @@ def test_refine_smooths_towards_neighbours():
 
 
 def test_refine_errors():
+    import warnings
+
+    from sklearn.neural_network import MLPRegressor
     from sklearn.tree import DecisionTreeRegressor
+
+    warnings.simplefilter("ignore")          # the tiny MLP does not converge; it need not
 
     X, y = _tree_data()
     tree = DecisionTreeRegressor(max_depth=2).fit(X, y)
     X3 = np.column_stack([X, X[:, 0] * X[:, 1]])
-    tree3 = DecisionTreeRegressor(max_depth=2).fit(X3, y)
-    with pytest.raises(NotImplementedError, match=r'kind="affine" needs .* only in 2-D .* ndim=3'):
-        refine(tree3, X3, y, kind="affine")
+    net3 = MLPRegressor(hidden_layer_sizes=(3,), max_iter=50, random_state=0).fit(X3, y)
+    with pytest.raises(NotImplementedError, match=r'kind="affine" needs .* 2-D .* box partitions .* ndim=3'):
+        refine(net3, X3, y, kind="affine")
     with pytest.raises(InvalidInputError, match="kind must be"):
         refine(tree, X, y, kind="spline")
     with pytest.raises(InvalidInputError, match=r"y must have one value per row of X \(300\); got 5"):
@@ -299,3 +306,40 @@ def test_refine_affine_matches_dense_quadrature():
         P = np.column_stack([X[cell == i] - part.centroids[i], np.ones((cell == i).sum())])
         coef = np.linalg.lstsq(P, y[cell == i], rcond=None)[0]
         np.testing.assert_allclose(np.r_[r0.gradients[i], r0.values[i]], coef, atol=1e-5)
+
+
+@pytest.mark.parametrize("ndim", [3, 5])
+def test_refine_affine_on_boxes_in_higher_dimension(ndim):
+    """Box walls give exact moments in any dimension: a global affine function is reproduced,
+    and the wall integral of the jump matches a Monte Carlo-free check, the box formula."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(ndim)
+    X = rng.random((400, ndim))
+    slope = np.arange(1, ndim + 1) / ndim
+    y = X @ slope - 0.25
+    tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y + np.sin(6 * X[:, 0]))
+    r = refine(tree, X, y, kind="affine", lam=1.0)
+    np.testing.assert_allclose(r.gradients, np.tile(slope, (r.partition.n_cells, 1)), atol=1e-7)
+    np.testing.assert_allclose(r.predict(X), y, atol=1e-7)
+    # the moments of each box wall equal a tensor Gauss rule on the wall (exact for quadratics)
+    from geomcore.splines import _wall_central_moments
+
+    part = r.partition
+    S = _wall_central_moments(part)
+    lo, hi = part._boxes
+    for w in range(min(len(part.walls), 5)):
+        i, j = part.walls.cells[w]
+        a, b = np.maximum(lo[i], lo[j]), np.minimum(hi[i], hi[j])
+        axis = np.abs(part.walls.normals[w]).argmax()
+        free = [k for k in range(ndim) if k != axis]
+        nodes = [[(a[k] + b[k]) / 2 + s * (b[k] - a[k]) / (2 * np.sqrt(3)) for s in (-1, 1)]
+                 for k in free]
+        m = part.walls.centroids[w]
+        want = np.zeros((ndim, ndim))
+        weight = part.walls.areas[w] / 2 ** len(free)
+        for point in itertools.product(*nodes):
+            x = m.copy()
+            x[free] = point
+            want += weight * np.outer(x - m, x - m)
+        np.testing.assert_allclose(S[w], want, atol=1e-14)
