@@ -294,7 +294,10 @@ class Partition:
     domain : Box or Polytope
     labels : ndarray
         Arrangements: bool (n_cells, n_hyperplanes) sign vectors (bit j: ``A[j] . x > b[j]``
-        inside the cell). MaxAffine and Voronoi: int (n_cells,), the function or site index.
+        inside the cell). Networks: bool (n_cells, n_neurons) activation patterns. Trees: int
+        (n_cells, n_trees) leaf node ids, as the estimator's ``apply`` gives them. MaxAffine
+        and Voronoi: int (n_cells,), the function or site index. Cell lists: int (n_cells,),
+        the index in the list.
     volumes : ndarray, shape (n_cells,)
     centroids : ndarray, shape (n_cells, ndim)
     walls : Walls
@@ -327,8 +330,6 @@ class Partition:
 
     def _measure_exactly(self):
         """Recompute every cell in rational arithmetic (partition(..., exact=True))."""
-        from fractions import Fraction
-
         floating = self._batch
         exact = polytopes(floating._A, floating._b, floating.row_offsets, exact=True)
         if not np.array_equal(np.diff(exact.vertex_offsets), np.diff(floating.vertex_offsets)):
@@ -649,9 +650,12 @@ def partition(model, domain=None, *, regions="linear", exact="auto", progress=Fa
         ``centroids`` and ``cell(i)`` are the correctly rounded rationals. Wall areas and
         angles stay floating point.
     progress : bool
-        Print one line per hyperplane (arrangements) or hidden layer (networks) to stderr.
+        Print one line per hyperplane (arrangements), hidden layer (networks) or tree to
+        stderr.
     max_cells : int, optional
-        Stop with an error once the partition would exceed this many cells.
+        Stop with an error once the partition would exceed this many cells. Independently,
+        :class:`~geomcore.TooLargeError` stops an enumeration whose cells would not fit in
+        the available memory.
 
     Returns
     -------
