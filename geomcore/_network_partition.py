@@ -2,11 +2,11 @@
 back through the cell's pattern of the earlier layers), and decision regions, each linear region
 cut by the argmax of the outputs. Used by :func:`geomcore.partition`."""
 
-import sys
 
 import numpy as np
 
 from geomcore._memory import check_fits
+from geomcore._progress import report
 from geomcore.errors import DegenerateInputError
 from geomcore.partitions import (
     Partition,
@@ -50,9 +50,9 @@ def network_partition(model, domain, progress, max_cells, decision=False):
                     f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
                     f"neurons ({cells.n} cells)")
             check_fits(cells.n, f"after {g} of {n_hidden} neurons")
-        if progress:
-            print(f"geomcore.partition: layer {layer + 1}/{len(model.layer_sizes)}, "
-                  f"{cells.n} cells", file=sys.stderr)
+            if progress:                # a line per layer in logs, the bar per neuron
+                report(g, n_hidden, f"layer {layer + 1}/{len(model.layer_sizes)}, neuron",
+                       cells.n, line=k == width - 1)
     order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
     cells.take(order)
     # every neuron's row on some of the final cells, for the hinges (built per chunk: the full

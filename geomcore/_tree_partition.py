@@ -6,11 +6,11 @@ the cells of an ensemble are the boxes that reach one leaf of every tree. Walls 
 from one vectorised join of box faces grouped by the flat they lie in (:func:`_box_join`).
 """
 
-import sys
 
 import numpy as np
 
 from geomcore._memory import check_fits
+from geomcore._progress import report
 from geomcore.errors import DegenerateInputError, InvalidInputError
 
 __all__ = ["TreeEnsemble", "tree_partition"]
@@ -141,8 +141,7 @@ def refine_boxes(model, dom_lo, dom_hi, progress=False, max_cells=None):
                 f"{model.n_trees} trees ({len(lo)} cells)")
         check_fits(len(lo), f"after {t + 1} of {model.n_trees} trees", bytes_per_cell=6_000)
         if progress:
-            print(f"geomcore.partition: tree {t + 1}/{model.n_trees}, {len(lo)} cells",
-                  file=sys.stderr)
+            report(t + 1, model.n_trees, "tree", len(lo))
     # each cell's leaf in every tree, read back through the parents
     labels = np.empty((len(lo), model.n_trees), dtype=np.int64)
     at = np.arange(len(lo))

@@ -10,13 +10,13 @@ arrays; there is no Python work per cell.
 """
 
 import math
-import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from geomcore._memory import check_fits
+from geomcore._progress import report
 from geomcore._validation import as_float_matrix, as_float_vector, as_halfspaces
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.polytope import Polytope, polytopes
@@ -749,7 +749,7 @@ def _arrangement_partition(model, domain, progress, max_cells):
             )
         check_fits(cells.n, f"after {j + 1} of {m} hyperplanes", _zaslavsky_bound(m, d))
         if progress:
-            print(f"geomcore.partition: hyperplane {j + 1}/{m}, {cells.n} cells", file=sys.stderr)
+            report(j + 1, m, "hyperplane", cells.n)
     # canonical order: labels as binary numbers, hyperplane 0 the lowest bit
     cells.take(np.lexsort(cells.labels.T) if m else np.arange(cells.n))
     labels, src = cells.labels, cells.src

@@ -366,3 +366,29 @@ def test_partition_stops_before_exhausting_memory(monkeypatch):
     assert isinstance(TooLargeError("x"), MemoryError)
     monkeypatch.setattr(geomcore._memory, "available_bytes", lambda: None)   # unknown: no guard
     assert partition(lines, dom).n_cells == 11
+
+
+def test_partition_progress_bar_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from geomcore import ReLUNetwork
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    rng = np.random.default_rng(0)
+    net = ReLUNetwork([rng.normal(size=(4, 2)), rng.normal(size=(3, 4)), np.ones((1, 3))],
+                      [rng.normal(size=4) * 0.2, rng.normal(size=3) * 0.2, [0.0]])
+    part = partition(net, Box([-1, -1], [1, 1]), progress=True)
+    text = term.getvalue()
+    # redrawn in place once per neuron, ending full and on a new line
+    assert text.count("\r") == 7 and text.endswith(f", {part.n_cells} cells\n")
+    assert f"[{'#' * 30}] layer 2/2, neuron 7/7" in text
+    log = io.StringIO()                                   # not a terminal: a line per layer
+    monkeypatch.setattr(sys, "stderr", log)
+    partition(net, Box([-1, -1], [1, 1]), progress=True)
+    assert log.getvalue().count("\n") == 2 and "\r" not in log.getvalue()
