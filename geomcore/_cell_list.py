@@ -180,7 +180,7 @@ def _grouped_hinges(fine, owner, Hinges):
     table = np.full((len(starts), width), -1, np.int64)
     column = np.arange(len(h)) - np.repeat(starts, sizes)
     table[np.repeat(np.arange(len(starts)), sizes), column] = c
-    sets, merged = np.unique(table, axis=0, return_inverse=True)
+    _, merged = np.unique(table, axis=0, return_inverse=True)
     merged = merged.ravel()
     first = np.unique(merged, return_index=True)[1]
     volumes = np.bincount(merged, fine.volumes[h[starts]])
