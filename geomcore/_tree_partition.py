@@ -142,15 +142,16 @@ def refine_boxes(model, dom_lo, dom_hi, progress=False, max_cells=None):
         check_fits(len(lo), f"after {t + 1} of {model.n_trees} trees", bytes_per_cell=6_000)
         if progress:
             report(t + 1, model.n_trees, "tree", len(lo))
-    # each cell's leaf in every tree, read back through the parents
-    labels = np.empty((len(lo), model.n_trees), dtype=np.int64)
+    # each cell's leaf in every tree, read back through the parents; one contiguous row per
+    # tree (a lexsort key each), returned transposed as the (n_cells, n_trees) labels
+    columns = np.empty((model.n_trees, len(lo)), dtype=np.int64)
     at = np.arange(len(lo))
     for t in range(model.n_trees - 1, -1, -1):
         parent, leaf = history[t]
-        labels[:, t] = leaf[at]
+        columns[t] = leaf[at]
         at = parent[at]
-    order = np.lexsort(labels.T[::-1])
-    return lo[order], hi[order], labels[order]
+    order = np.lexsort(columns[::-1])
+    return lo[order], hi[order], columns[:, order].T
 
 
 # ---------------------------------------------------------------------------------------------
