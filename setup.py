@@ -29,6 +29,12 @@ extensions = [
         include_dirs=[np.get_include()],
         extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
     ),
+    Extension(
+        "geomcore._kernels._trees",
+        ["geomcore/_kernels/_trees.pyx"],
+        include_dirs=[np.get_include()],
+        extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
+    ),
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=directives))

@@ -9,11 +9,23 @@ from one vectorised join of box faces grouped by the flat they lie in (:func:`_b
 
 import numpy as np
 
+from geomcore._kernels._trees import refine_by_tree as _kernel_refine_by_tree
 from geomcore._memory import check_fits
 from geomcore._progress import report
 from geomcore.errors import DegenerateInputError, InvalidInputError
 
 __all__ = ["TreeEnsemble", "tree_partition"]
+
+#: "kernel" (Cython) or "reference" (numpy, geomcore._reference.trees); the tests run both
+_implementation = "kernel"
+
+
+def _refine_by_tree(lo, hi, feature, threshold, left, right):
+    if _implementation == "kernel":
+        return _kernel_refine_by_tree(lo, hi, feature, threshold, left, right)
+    from geomcore._reference.trees import refine_by_tree
+
+    return refine_by_tree(lo, hi, feature, threshold, left, right)
 
 # scikit-learn estimators whose trees see every feature and whose leaves are what `apply` returns
 _SINGLE = ("DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier",
@@ -96,44 +108,13 @@ class TreeEnsemble:
         return f"TreeEnsemble({type(self.estimator).__name__}, n_trees={self.n_trees})"
 
 
-def _refine_by_tree(lo, hi, nodes):
-    """Push every box down one tree. Returns the boxes reaching the leaves, with the index of
-    the box each came from and the leaf's node id."""
-    feature, threshold, left, right = nodes
-    out_lo, out_hi, out_parent, out_leaf = [], [], [], []
-    parent = np.arange(len(lo))
-    node = np.zeros(len(lo), dtype=np.int64)
-    while len(node):
-        leaf = left[node] < 0
-        out_lo.append(lo[leaf]), out_hi.append(hi[leaf])
-        out_parent.append(parent[leaf]), out_leaf.append(node[leaf])
-        lo, hi, parent, node = lo[~leaf], hi[~leaf], parent[~leaf], node[~leaf]
-        f, t = feature[node], threshold[node]
-        rows = np.arange(len(node))
-        # x_f <= t goes left; a side keeps the box only if it has positive width there
-        to_left = lo[rows, f] < t
-        to_right = hi[rows, f] > t
-        left_hi = hi[to_left]
-        left_hi[np.arange(len(left_hi)), f[to_left]] = np.minimum(
-            left_hi[np.arange(len(left_hi)), f[to_left]], t[to_left])
-        right_lo = lo[to_right]
-        right_lo[np.arange(len(right_lo)), f[to_right]] = np.maximum(
-            right_lo[np.arange(len(right_lo)), f[to_right]], t[to_right])
-        lo = np.concatenate([lo[to_left], right_lo])
-        hi = np.concatenate([left_hi, hi[to_right]])
-        parent = np.concatenate([parent[to_left], parent[to_right]])
-        node = np.concatenate([left[node[to_left]], right[node[to_right]]])
-    return (np.concatenate(out_lo), np.concatenate(out_hi), np.concatenate(out_parent),
-            np.concatenate(out_leaf))
-
-
 def refine_boxes(model, dom_lo, dom_hi, progress=False, max_cells=None):
     """The cells of a tree ensemble in a box: lo, hi (n, d) and leaf labels (n, n_trees),
     sorted by labels (tree 0 most significant)."""
     lo, hi = dom_lo[None].copy(), dom_hi[None].copy()
     history = []                                    # per tree: (parent box, leaf id)
     for t, nodes in enumerate(model._nodes):
-        lo, hi, parent, leaf = _refine_by_tree(lo, hi, nodes)
+        lo, hi, parent, leaf = _refine_by_tree(lo, hi, *nodes)
         history.append((parent, leaf))
         if max_cells is not None and len(lo) > max_cells:
             raise DegenerateInputError(

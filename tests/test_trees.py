@@ -30,6 +30,15 @@ from sklearn.tree import (  # noqa: E402
 )
 
 
+@pytest.fixture(params=["kernel", "reference"])
+def tree_impl(request, monkeypatch):
+    """Run a test on the Cython descent and on its numpy reference."""
+    import geomcore._tree_partition
+
+    monkeypatch.setattr(geomcore._tree_partition, "_implementation", request.param)
+    return request.param
+
+
 def _data(d, n=200, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.random((n, d))
@@ -113,7 +122,7 @@ MODELS = [
 
 @pytest.mark.parametrize("make", MODELS)
 @pytest.mark.parametrize("d", [2, 3])
-def test_tree_partition_matches_grid_oracle(make, d):
+def test_tree_partition_matches_grid_oracle(make, d, tree_impl):
     X, y = _data(d)
     est = make().fit(X, y)
     lo, hi = np.full(d, -0.1), np.full(d, 1.2)     # thresholds inside, plus empty margins
@@ -136,7 +145,7 @@ def test_tree_partition_matches_grid_oracle(make, d):
 
 
 @pytest.mark.parametrize("d", [2, 3])
-def test_forest_invariants(d):
+def test_forest_invariants(d, tree_impl):
     X, y = _data(d, n=300, seed=1)
     est = RandomForestClassifier(n_estimators=12, max_depth=4 if d == 2 else 3,
                                  random_state=1).fit(X, y)
@@ -296,3 +305,24 @@ def test_box_join_matches_brute_force(n_free, huge_groups):
     want = np.argwhere((g_p[:, None] == g_e[None]) & overlap.all(axis=2))
     assert got == sorted(map(tuple, want.tolist()))
     assert len(got) > 0
+
+
+def test_refine_by_tree_kernel_matches_reference():
+    from geomcore._kernels._trees import refine_by_tree as kernel
+    from geomcore._reference.trees import refine_by_tree as reference
+    from geomcore._tree_partition import TreeEnsemble
+
+    X, y = _data(3, n=300)
+    model = TreeEnsemble(ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, y))
+    rng = np.random.default_rng(1)
+    lo = rng.random((40, 3)) * 0.5
+    hi = lo + rng.random((40, 3)) * 0.5 + 1e-3
+    lo[0], hi[0] = 0.0, 1.0
+    for nodes in model._nodes:
+        got, want = kernel(lo, hi, *nodes), reference(lo, hi, *nodes)
+
+        def rows(out):
+            return sorted(map(tuple, np.column_stack([out[2], out[3], out[0], out[1]]).tolist()))
+
+        assert rows(got) == rows(want) and len(got[2]) > len(lo)
+        lo, hi = got[0], got[1]
