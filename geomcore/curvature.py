@@ -6,14 +6,13 @@ Edge curvatures are aligned with ``rc.partition.walls``: Ollivier-Ricci with exa
 the data's conformal metric; :func:`angle_defects` checks the hinges' angles.
 """
 
-import numbers
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from geomcore.errors import DegenerateInputError, InvalidInputError
-from geomcore.riemannian import RiemannianComplex, _option
+from geomcore.riemannian import _check_rc, _option, _positive_float
 
 __all__ = ["angle_defects", "forman_ricci", "ollivier_ricci", "vertex_curvature"]
 
@@ -21,20 +20,6 @@ __all__ = ["angle_defects", "forman_ricci", "ollivier_ricci", "vertex_curvature"
 _DIJKSTRA_BLOCK = 4_000_000
 #: sources per Dijkstra block (halved while a block's subgraph is too large)
 _SOURCE_BLOCK = 512
-
-
-def _check_rc(rc):
-    if not isinstance(rc, RiemannianComplex):
-        raise InvalidInputError(
-            f"rc must be a geomcore.RiemannianComplex; got {type(rc).__name__}")
-
-
-def _check_alpha(alpha):
-    ok = isinstance(alpha, numbers.Real) and not isinstance(alpha, (bool, np.bool_)) \
-        and np.isfinite(alpha) and 0 <= alpha <= 1
-    if not ok:
-        raise InvalidInputError(f"alpha must be a number in [0, 1]; got {alpha!r}")
-    return float(alpha)
 
 
 def _walls(rc):
@@ -83,7 +68,7 @@ def forman_ricci(rc):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> forman_ricci(RiemannianComplex(part)).tolist()   # mu = 1/4, every degree 2
     [0.0, 0.0, 0.0, 0.0]
@@ -276,13 +261,13 @@ def ollivier_ricci(rc, *, alpha=0.5):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [1, 0]], [1/3, 2/3]), Box([0, 0], [1, 1]))
     >>> ollivier_ricci(RiemannianComplex(part), alpha=0.5).round(12).tolist()
     [0.5, 0.5]
     """
     _check_rc(rc)
-    alpha = _check_alpha(alpha)
+    alpha = _positive_float(alpha, "alpha", upper=1.0, zero_ok=True)
     edges, w = _walls(rc)
     c = _centres(rc)
     lengths = np.linalg.norm(c[edges[:, 0]] - c[edges[:, 1]], axis=1)
@@ -356,7 +341,7 @@ def vertex_curvature(rc, *, kind="ollivier", alpha=0.5):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [1, 0]], [1/3, 2/3]), Box([0, 0], [1, 1]))
     >>> rc = RiemannianComplex(part, X=[[0.5, 0.5]] * 3)
     >>> vertex_curvature(rc, kind="density").round(6).tolist()   # the peak is positive
@@ -366,7 +351,7 @@ def vertex_curvature(rc, *, kind="ollivier", alpha=0.5):
     """
     _check_rc(rc)
     _option(kind, "kind", ("ollivier", "forman", "density"))
-    alpha = _check_alpha(alpha)
+    alpha = _positive_float(alpha, "alpha", upper=1.0, zero_ok=True)
     if kind == "density":
         return _density_curvature(rc)
     kappa = ollivier_ricci(rc, alpha=alpha) if kind == "ollivier" else forman_ricci(rc)
@@ -400,7 +385,7 @@ def angle_defects(partition):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> angle_defects(part).round(12).tolist()
     [0.0]

@@ -14,19 +14,13 @@ from scipy import linalg, sparse
 from geomcore._validation import as_float_matrix, as_float_vector
 from geomcore.complexes import _check_degree
 from geomcore.errors import InvalidInputError
-from geomcore.riemannian import RiemannianComplex, _option
+from geomcore.riemannian import _check_rc, _option
 
 __all__ = ["hodge_laplacian", "extended_laplacian", "dirac_operator", "smallest_eigenpairs",
            "dirichlet_energy"]
 
 #: above this many edges a dihedral (non-diagonal) M_1 is not inverted densely
 _DENSE_LIMIT = 5000
-
-
-def _check_rc(rc):
-    if not isinstance(rc, RiemannianComplex):
-        raise InvalidInputError(
-            f"rc must be a geomcore.RiemannianComplex; got {type(rc).__name__}")
 
 
 def _conductance(rc, conductance):
@@ -224,7 +218,7 @@ def hodge_laplacian(rc, k=0, *, convention="cochain", conductance="area", symmet
     SPEC 14: the adjacency complex of two lines crossing the unit square at (0.5, 0.5).
 
     >>> import numpy as np
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> rc = RiemannianComplex(part, complex="adjacency")
     >>> (np.linalg.eigvalsh(hodge_laplacian(rc, 0, symmetric=True).toarray()).round(9) + 0).tolist()
@@ -283,7 +277,7 @@ def extended_laplacian(rc, *, tau=1.0, convention="cochain", conductance="area",
     Examples
     --------
     >>> import numpy as np
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> L = extended_laplacian(RiemannianComplex(part), convention="stiffness")
     >>> np.abs(L.sum(axis=1)).max() < 1e-15, L[0, 3] != 0
@@ -367,7 +361,7 @@ def dirac_operator(rc, *, conductance="area"):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> rc = RiemannianComplex(part, complex="adjacency")
     >>> D = dirac_operator(rc)
@@ -422,7 +416,7 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
     >>> values, vectors = smallest_eigenpairs(RiemannianComplex(part, complex="adjacency"), n=2)
     >>> values.round(9).tolist(), vectors.shape
@@ -504,7 +498,7 @@ def dirichlet_energy(rc, f, *, k=0, conductance="area"):
 
     Examples
     --------
-    >>> from geomcore import Arrangement, Box, partition
+    >>> from geomcore import Arrangement, Box, RiemannianComplex, partition
     >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.3, 0.6]), Box([0, 0], [1, 1]))
     >>> rc = RiemannianComplex(part, complex="adjacency")
     >>> round(dirichlet_energy(rc, [0.0, 1.0, 0.0, 1.0]), 12)     # walls 00-10 and 01-11

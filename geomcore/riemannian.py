@@ -33,6 +33,13 @@ def _option(value, name, allowed):
     return value
 
 
+def _check_rc(rc):
+    """The rc argument of every operator, spline and curvature: a RiemannianComplex."""
+    if not isinstance(rc, RiemannianComplex):
+        raise InvalidInputError(
+            f"rc must be a geomcore.RiemannianComplex; got {type(rc).__name__}")
+
+
 def _positive_float(value, name, *, upper=None, zero_ok=False):
     ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
         and np.isfinite(value) and (value >= 0 if zero_ok else value > 0) \

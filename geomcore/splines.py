@@ -14,23 +14,9 @@ from scipy.sparse import linalg as splinalg
 
 from geomcore._validation import as_float_matrix, as_float_vector
 from geomcore.errors import DegenerateInputError, InvalidInputError
-from geomcore.riemannian import RiemannianComplex
+from geomcore.riemannian import RiemannianComplex, _check_rc, _positive_float
 
 __all__ = ["GeometricSplineRegressor", "RefinedModel", "refine", "spline", "spline_stiffness"]  # noqa: F822
-
-
-def _check_rc(rc):
-    if not isinstance(rc, RiemannianComplex):
-        raise InvalidInputError(
-            f"rc must be a geomcore.RiemannianComplex; got {type(rc).__name__}")
-
-
-def _check_lam(lam):
-    ok = isinstance(lam, numbers.Real) and not isinstance(lam, (bool, np.bool_)) \
-        and np.isfinite(lam) and lam >= 0
-    if not ok:
-        raise InvalidInputError(f"lam must be a finite number >= 0; got {lam!r}")
-    return float(lam)
 
 
 def _check_order(order):
@@ -185,7 +171,7 @@ def spline(rc, y, *, weights=None, lam=1.0, order=2):
     [2.0, 2.0, 2.0]
     """
     _check_rc(rc)
-    lam = _check_lam(lam)
+    lam = _positive_float(lam, "lam", zero_ok=True)
     order = _check_order(order)
     n = rc.partition.n_cells
     y, w = _check_values(y, weights, n)
@@ -413,7 +399,7 @@ def refine(model, X, y, *, domain=None, lam=1.0, order=2, kind="cell"):
 
     if kind not in ("cell", "affine"):
         raise InvalidInputError(f'kind must be "cell" or "affine"; got {kind!r}')
-    lam, order = _check_lam(lam), _check_order(order)
+    lam, order = _positive_float(lam, "lam", zero_ok=True), _check_order(order)
     X = as_float_matrix(np.atleast_2d(X) if np.ndim(X) == 1 else X, "X")
     y = as_float_vector(y, "y")
     if len(y) != len(X):
