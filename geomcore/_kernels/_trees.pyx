@@ -51,6 +51,25 @@ cdef index_t _descend(index_t node, float64_t* lo, float64_t* hi, Py_ssize_t d,
     return count + 1
 
 
+cdef index_t _leaf_boxes(const float64_t[:, ::1] lo, const float64_t[:, ::1] hi,
+                        float64_t* box_lo, float64_t* box_hi,
+                        const index_t* feature, const float64_t* threshold,
+                        const index_t* left, const index_t* right, bint write,
+                        float64_t* out_lo, float64_t* out_hi, index_t* out_parent,
+                        index_t* out_leaf) noexcept nogil:
+    """Descend every input box (copied into the scratch box_lo/box_hi); returns the count of
+    leaf boxes, written to the outputs when `write`."""
+    cdef Py_ssize_t n = lo.shape[0], d = lo.shape[1], i, k
+    cdef index_t count = 0
+    for i in range(n):
+        for k in range(d):
+            box_lo[k] = lo[i, k]
+            box_hi[k] = hi[i, k]
+        count = _descend(0, box_lo, box_hi, d, feature, threshold, left, right, i, count,
+                         write, out_lo, out_hi, out_parent, out_leaf)
+    return count
+
+
 def refine_by_tree(const float64_t[:, ::1] lo, const float64_t[:, ::1] hi,
                    const index_t[::1] feature, const float64_t[::1] threshold,
                    const index_t[::1] left, const index_t[::1] right):
@@ -58,20 +77,12 @@ def refine_by_tree(const float64_t[:, ::1] lo, const float64_t[:, ::1] hi,
 
     Leaves have ``left == -1``; a point goes left when ``x[feature] <= threshold``.
     """
-    cdef Py_ssize_t n = lo.shape[0], d = lo.shape[1], i, k
-    cdef index_t count = 0
-    box_lo_arr = np.empty(d)
-    box_hi_arr = np.empty(d)
-    cdef float64_t[::1] box_lo = box_lo_arr, box_hi = box_hi_arr
-    cdef index_t dummy = 0
-    # pass 1: count
-    with nogil:
-        for i in range(n):
-            for k in range(d):
-                box_lo[k] = lo[i, k]
-                box_hi[k] = hi[i, k]
-            count = _descend(0, &box_lo[0], &box_hi[0], d, &feature[0], &threshold[0],
-                             &left[0], &right[0], i, count, False, NULL, NULL, NULL, NULL)
+    cdef Py_ssize_t d = lo.shape[1]
+    cdef index_t count
+    cdef float64_t[::1] box_lo = np.empty(d), box_hi = np.empty(d)
+    with nogil:                         # pass 1: count
+        count = _leaf_boxes(lo, hi, &box_lo[0], &box_hi[0], &feature[0], &threshold[0],
+                            &left[0], &right[0], False, NULL, NULL, NULL, NULL)
     out_lo_arr = np.empty((count, d))
     out_hi_arr = np.empty((count, d))
     out_parent_arr = np.empty(count, dtype=np.int64)
@@ -80,14 +91,8 @@ def refine_by_tree(const float64_t[:, ::1] lo, const float64_t[:, ::1] hi,
         return out_lo_arr, out_hi_arr, out_parent_arr, out_leaf_arr
     cdef float64_t[:, ::1] out_lo = out_lo_arr, out_hi = out_hi_arr
     cdef index_t[::1] out_parent = out_parent_arr, out_leaf = out_leaf_arr
-    count = 0
-    # pass 2: write
-    with nogil:
-        for i in range(n):
-            for k in range(d):
-                box_lo[k] = lo[i, k]
-                box_hi[k] = hi[i, k]
-            count = _descend(0, &box_lo[0], &box_hi[0], d, &feature[0], &threshold[0],
-                             &left[0], &right[0], i, count, True, &out_lo[0, 0], &out_hi[0, 0],
-                             &out_parent[0], &out_leaf[0])
+    with nogil:                         # pass 2: write
+        _leaf_boxes(lo, hi, &box_lo[0], &box_hi[0], &feature[0], &threshold[0], &left[0],
+                    &right[0], True, &out_lo[0, 0], &out_hi[0, 0], &out_parent[0],
+                    &out_leaf[0])
     return out_lo_arr, out_hi_arr, out_parent_arr, out_leaf_arr
