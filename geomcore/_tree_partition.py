@@ -140,16 +140,20 @@ def refine_boxes(model, dom_lo, dom_hi, progress=False, max_cells=None):
 
 
 def _ranks(lo, hi):
-    """Each coordinate replaced by its rank among all box coordinates on its axis (int64).
+    """Each coordinate replaced by its rank among all box coordinates on its axis (int64),
+    and per axis the sorted distinct coordinates (rank -> value).
 
     Comparisons of ranks are comparisons of the doubles, so every decision below is exact;
     integer ranks also make compound sort keys (flat, position) cheap.
     """
     rlo, rhi = np.empty(lo.shape, np.int64), np.empty(hi.shape, np.int64)
+    values = []
     for k in range(lo.shape[1]):
-        _, inverse = np.unique(np.concatenate([lo[:, k], hi[:, k]]), return_inverse=True)
+        axis_values, inverse = np.unique(np.concatenate([lo[:, k], hi[:, k]]),
+                                         return_inverse=True)
         rlo[:, k], rhi[:, k] = inverse[:len(lo)], inverse[len(lo):]
-    return rlo, rhi
+        values.append(axis_values)
+    return rlo, rhi, values
 
 
 def _box_join(group_p, lo_p, hi_p, group_e, lo_e, hi_e):
@@ -250,12 +254,13 @@ def _expand(start, end, order):
     return p, order[k]
 
 
-def box_walls(lo, hi, dom_lo, dom_hi):
+def box_walls(lo, hi, dom_lo, dom_hi, ranks):
     """Walls of a box partition: cells (n_walls, 2), areas, normals, centroids, and the
     boundary area of every cell. A wall is the overlap of a facet x_f = v of one box with a
-    facet x_f = v of another from the other side (partial walls included)."""
+    facet x_f = v of another from the other side (partial walls included). ranks:
+    ``_ranks(lo, hi)``, shared with :func:`box_hinges`."""
     n, d = lo.shape
-    rlo, rhi = _ranks(lo, hi)
+    rlo, rhi, _ = ranks
     top = rhi.max(axis=0)                             # rank of the domain's upper face
     pairs, areas, normals, centroids = [], [], [], []
     for f in range(d):
@@ -286,8 +291,8 @@ def box_walls(lo, hi, dom_lo, dom_hi):
             np.concatenate(normals)[order], np.concatenate(centroids)[order], boundary)
 
 
-def box_hinges(lo, hi, dom_lo, dom_hi):
-    """Hinges of a box partition: CSR (indptr, indices, angles), volumes and interior flags.
+def box_hinges(lo, hi, ranks):
+    """Hinges of a box partition (a :class:`~geomcore.Hinges`); ranks: ``_ranks(lo, hi)``.
 
     A hinge lies in a flat ``x_f = v, x_g = w`` (f < g). Around it the four quadrants
     (below/above in f, below/above in g) are each tiled by boxes: a box with a corner edge on
@@ -299,7 +304,7 @@ def box_hinges(lo, hi, dom_lo, dom_hi):
     n, d = lo.shape
     if d < 2 or n == 0:
         return _empty_hinges()
-    rlo, rhi = _ranks(lo, hi)
+    rlo, rhi, values = ranks
     top = rhi.max(axis=0)
     found = []                                # (cells (h, 4), angles (h, 4), volume, interior)
     for f in range(d):
@@ -309,8 +314,7 @@ def box_hinges(lo, hi, dom_lo, dom_hi):
             # (d-2)-volume of a piece: its rank box read back as coordinates
             volume = np.ones(len(cells))
             for c, k in enumerate(free):
-                axis_values = np.unique(np.concatenate([lo[:, k], hi[:, k]]))
-                volume *= axis_values[p_hi[:, c]] - axis_values[p_lo[:, c]]
+                volume *= values[k][p_hi[:, c]] - values[k][p_lo[:, c]]
             found.append((cells, quarter, volume, interior))
     return _hinges_csr(*[np.concatenate(column) for column in zip(*found)])
 
@@ -452,8 +456,9 @@ def tree_partition(model, domain, progress=False, max_cells=None):
             f"domain has ndim={domain.ndim} but the estimator was fitted on "
             f"{model.ndim} features")
     lo, hi, labels = refine_boxes(model, domain.lo, domain.hi, progress, max_cells)
-    pairs, areas, normals, centres, boundary = box_walls(lo, hi, domain.lo, domain.hi)
-    hinges = box_hinges(lo, hi, domain.lo, domain.hi)
+    ranks = _ranks(lo, hi)
+    pairs, areas, normals, centres, boundary = box_walls(lo, hi, domain.lo, domain.hi, ranks)
+    hinges = box_hinges(lo, hi, ranks)
     n, d = lo.shape
 
     def batch():
