@@ -85,10 +85,12 @@ def cell_list_partition(model, domain, progress=False, max_cells=None):
         raise InvalidInputError(
             f"cells[{i}] is not inside the domain: its vertex {batch.vertices[v].tolist()} is "
             f"outside")
-    # the arrangement of every facet hyperplane but the domain's own, each once (rows equal
-    # up to rounding are merged here; exactly equal ones the arrangement itself handles)
+    # the arrangement of every facet hyperplane but the domain's own, each once (neighbours
+    # share their facet hyperplanes; equal sets are found exactly)
     inner = ~_on_domain_facet(model.A, model.b, dom_A, dom_b)
-    A, b = _distinct_hyperplanes(model.A[inner], model.b[inner])
+    A, b = model.A[inner], model.b[inner]
+    first = Arrangement(A, b).coincident_groups() == np.arange(len(b)) if len(b) else []
+    A, b = A[first], b[first]
     if len(b) == 0:                  # no facet inside the domain: a hyperplane missing it
         A, b = dom_A[:1], dom_b[:1] + np.abs(dom_b[:1]) + 1.0
     fine = partition(Arrangement(A, b), domain, progress=progress, max_cells=max_cells)
@@ -122,17 +124,6 @@ def _on_domain_facet(A, b, dom_A, dom_b):
     for i, j in zip(*np.nonzero(close)):
         same[i] |= np.allclose(np.abs(unit[i]), np.abs(dom_unit[j]), rtol=0, atol=1e-13)
     return same
-
-
-def _distinct_hyperplanes(A, b):
-    """One row per hyperplane: unit normal, first non-zero entry positive, rounded duplicates
-    dropped."""
-    rows = np.column_stack([A, b]) / np.linalg.norm(A, axis=1)[:, None]
-    first = np.argmax(A != 0, axis=1)
-    rows *= np.sign(A[np.arange(len(A)), first])[:, None]
-    _, keep = np.unique(np.round(rows, 12), axis=0, return_index=True)
-    keep = np.sort(keep)
-    return A[keep], b[keep]
 
 
 def _grouped_walls(fine_walls, owner):
