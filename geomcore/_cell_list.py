@@ -114,16 +114,13 @@ def cell_list_partition(model, domain, progress=False, max_cells=None):
 
 
 def _on_domain_facet(A, b, dom_A, dom_b):
-    """Rows whose hyperplane is one of the domain's facet hyperplanes (they cut nothing)."""
-    rows = np.column_stack([A, b])
-    dom = np.column_stack([dom_A, dom_b])
-    unit = rows / np.linalg.norm(A, axis=1)[:, None]
-    dom_unit = dom / np.linalg.norm(dom_A, axis=1)[:, None]
-    close = np.abs(np.abs(unit @ dom_unit.T) - 1) < 1e-13
-    same = np.zeros(len(rows), bool)
-    for i, j in zip(*np.nonzero(close)):
-        same[i] |= np.allclose(np.abs(unit[i]), np.abs(dom_unit[j]), rtol=0, atol=1e-13)
-    return same
+    """Rows whose hyperplane is one of the domain's facet hyperplanes (they cut nothing):
+    ``[a, b] / |a|`` equal to a domain row's, up to sign and rounding."""
+    unit = np.column_stack([A, b]) / np.linalg.norm(A, axis=1)[:, None]
+    dom_unit = np.column_stack([dom_A, dom_b]) / np.linalg.norm(dom_A, axis=1)[:, None]
+    gap = np.minimum(np.abs(unit[:, None] - dom_unit[None]).max(axis=2),
+                     np.abs(unit[:, None] + dom_unit[None]).max(axis=2))
+    return (gap < 1e-13).any(axis=1)
 
 
 def _grouped_walls(fine_walls, owner):
