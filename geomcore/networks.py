@@ -136,6 +136,10 @@ class ReLUNetwork:
             h = self._act(z)
         return np.hstack(out) if out else np.zeros((h.shape[0], 0), dtype=bool)
 
+    def labels_of(self, X):
+        """Activation patterns of the points (the partition source protocol)."""
+        return self.patterns(X)
+
     def __call__(self, X):
         """Outputs, shape (n_points, n_outputs)."""
         h = as_float_matrix(np.atleast_2d(X), "X", ncols=self.ndim)

@@ -8,14 +8,20 @@ import geomcore
 import geomcore._kernels._exact
 import geomcore.convert
 import geomcore.networks
-import geomcore.partitions
+import geomcore.partitions._dispatch
+import geomcore.partitions._model
+import geomcore.partitions.arrangement
+import geomcore.partitions.maxaffine
 import geomcore.polytope
 
 
-@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partitions,
-                                    geomcore.networks, geomcore._kernels._exact])
+@pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partitions._dispatch,
+                                    geomcore.partitions._model, geomcore.partitions.arrangement,
+                                    geomcore.partitions.maxaffine, geomcore.networks,
+                                    geomcore._kernels._exact])
 def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE,
+                             extraglobs=vars(geomcore))
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -33,9 +33,9 @@ from sklearn.tree import (  # noqa: E402
 @pytest.fixture(params=["kernel", "reference"])
 def tree_impl(request, monkeypatch):
     """Run a test on the Cython descent and on its numpy reference."""
-    import geomcore._tree_partition
+    import geomcore.partitions.trees
 
-    monkeypatch.setattr(geomcore._tree_partition, "_implementation", request.param)
+    monkeypatch.setattr(geomcore.partitions.trees, "_implementation", request.param)
     return request.param
 
 
@@ -281,7 +281,7 @@ def test_forest_stops_before_exhausting_memory(monkeypatch):
 def test_box_join_matches_brute_force(n_free, huge_groups):
     """The face join against all pairs, on random tilings: each group's e boxes are disjoint
     (a random grid's cells, some merged), the p boxes arbitrary."""
-    from geomcore._tree_partition import _box_join
+    from geomcore.partitions.trees import _box_join
 
     rng = np.random.default_rng(n_free)
     g_e, lo_e, hi_e = [], [], []
@@ -310,7 +310,7 @@ def test_box_join_matches_brute_force(n_free, huge_groups):
 def test_refine_by_tree_kernel_matches_reference():
     from geomcore._kernels._trees import refine_by_tree as kernel
     from geomcore._reference.trees import refine_by_tree as reference
-    from geomcore._tree_partition import TreeEnsemble
+    from geomcore.partitions.trees import TreeEnsemble
 
     X, y = _data(3, n=300)
     model = TreeEnsemble(ExtraTreesClassifier(n_estimators=3, random_state=0).fit(X, y))

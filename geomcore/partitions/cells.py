@@ -11,6 +11,7 @@ that of the arrangement, so this suits partitions of up to a few thousand facet 
 import numpy as np
 
 from geomcore.errors import InvalidInputError
+from geomcore.partitions._dispatch import register
 
 __all__ = ["CellList", "cell_list_partition"]
 
@@ -53,6 +54,10 @@ class CellList:
         best = np.argmin(worst, axis=1)
         return np.where(worst[np.arange(len(X)), best] <= tol, best, -1).astype(np.int64)
 
+    def labels_of(self, X):
+        """The labels of the cells containing the points (the source protocol)."""
+        return self.containing(X)
+
     def __repr__(self):
         return f"CellList(n_cells={len(self.cells)}, ndim={self.ndim})"
 
@@ -60,14 +65,8 @@ class CellList:
 def cell_list_partition(model, domain, progress=False, max_cells=None):
     """The :class:`~geomcore.Partition` of a list of cells, after checking that they partition
     the domain (inside it, interiors disjoint, volumes summing to its volume)."""
-    from geomcore.partitions import (
-        Arrangement,
-        Hinges,
-        Partition,
-        Walls,
-        _domain_halfspaces,
-        partition,
-    )
+    from geomcore.partitions import Arrangement, partition
+    from geomcore.partitions._model import Hinges, Partition, Walls, _domain_halfspaces
     from geomcore.polytope import polytopes
 
     d = model.ndim
@@ -178,3 +177,11 @@ def _grouped_hinges(fine, owner, Hinges):
                                                                    - sizes[first], sizes[first]))
     return Hinges(np.r_[0, np.cumsum(sizes[first])].astype(np.int64), c[entries].astype(np.int64),
                   angle[entries], volumes, interior)
+
+
+def _build(model, domain, *, regions, progress, max_cells):
+    return cell_list_partition(model, domain, progress, max_cells)
+
+
+register("cells", lambda m: isinstance(m, (list, tuple, CellList)),
+         lambda m: m if isinstance(m, CellList) else CellList(m), _build)

@@ -13,6 +13,7 @@ from geomcore._kernels._trees import refine_by_tree as _kernel_refine_by_tree
 from geomcore._memory import check_fits
 from geomcore._progress import report
 from geomcore.errors import DegenerateInputError, InvalidInputError
+from geomcore.partitions._dispatch import register
 
 __all__ = ["TreeEnsemble", "tree_partition"]
 
@@ -103,6 +104,10 @@ class TreeEnsemble:
                 node[r] = np.where(go_left, left[n], right[n])
             out[:, t] = node
         return out
+
+    def labels_of(self, X):
+        """The labels of the cells containing the points (the source protocol)."""
+        return self.leaves(X)
 
     def __repr__(self):
         return f"TreeEnsemble({type(self.estimator).__name__}, n_trees={self.n_trees})"
@@ -396,7 +401,7 @@ def _flats_through_facets(flat_keys, span, axis_first, v, lo_other, hi_other):
 def _hinges_csr(cells, quarter, volumes, interior):
     """Hinges as CSR from per-piece quadrant cells: a cell covering two quadrants is one
     entry with angle pi; only pieces of three or more distinct cells are hinges."""
-    from geomcore.partitions import Hinges
+    from geomcore.partitions._model import Hinges
 
     if len(cells) == 0:
         return _empty_hinges()
@@ -434,7 +439,7 @@ def _run_start(repeat, k):
 
 
 def _empty_hinges():
-    from geomcore.partitions import Hinges
+    from geomcore.partitions._model import Hinges
 
     return Hinges(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
                   np.zeros(0, bool))
@@ -442,7 +447,7 @@ def _empty_hinges():
 
 def tree_partition(model, domain, progress=False, max_cells=None):
     """The :class:`~geomcore.Partition` of a tree ensemble in a :class:`~geomcore.Box`."""
-    from geomcore.partitions import Box, Partition, Walls
+    from geomcore.partitions._model import Box, Partition, Walls
     from geomcore.polytope import polytopes
 
     if not isinstance(model, TreeEnsemble):
@@ -471,3 +476,11 @@ def tree_partition(model, domain, progress=False, max_cells=None):
                      hinges, boundary, volumes=(hi - lo).prod(axis=1), centroids=(lo + hi) / 2)
     part._boxes = (lo, hi)            # the cells' bounds, for exact box moments (splines)
     return part
+
+
+def _build(model, domain, *, regions, progress, max_cells):
+    return tree_partition(model, domain, progress, max_cells)
+
+
+register("trees", is_tree_model, lambda m: m if isinstance(m, TreeEnsemble) else TreeEnsemble(m),
+         _build)

@@ -8,17 +8,19 @@ import numpy as np
 from geomcore._memory import check_fits
 from geomcore._progress import report
 from geomcore.errors import DegenerateInputError
-from geomcore.partitions import (
+from geomcore.networks import ReLUNetwork
+from geomcore.partitions._dispatch import register
+from geomcore.partitions._model import (
     Partition,
-    _Cells,
     _check_volume,
     _csr_positions,
     _domain_halfspaces,
     _find_labels,
-    _ridge_hinges,
     _walls_from_pairs,
     _with_class_bits,
 )
+from geomcore.partitions.arrangement import _Cells
+from geomcore.partitions.maxaffine import _ridge_hinges
 from geomcore.polytope import polytopes
 
 __all__ = ["network_partition"]
@@ -181,3 +183,24 @@ def _walls_across(batch, src, keys, n_hidden, point_keys):
         if (neighbours < 0).any():
             raise RuntimeError("internal error: a facet has no cell across it")
     return _walls_from_pairs(batch, on, cells, neighbours), boundary
+
+
+def _is_network(model):
+    return (isinstance(model, ReLUNetwork)
+            or (hasattr(model, "coefs_") and hasattr(model, "intercepts_"))
+            or type(model).__module__.startswith("torch"))
+
+
+def _as_network(model):
+    if isinstance(model, ReLUNetwork):
+        return model
+    if hasattr(model, "coefs_") and hasattr(model, "intercepts_"):
+        return ReLUNetwork.from_sklearn(model)
+    return ReLUNetwork.from_torch(model)
+
+
+def _build(model, domain, *, regions, progress, max_cells):
+    return network_partition(model, domain, progress, max_cells, regions == "decision")
+
+
+register("network", _is_network, _as_network, _build, decision=True)

@@ -1,0 +1,28 @@
+"""Partitions of a bounded domain into convex cells (SPEC 2 and 4).
+
+One module per idea:
+
+* ``_model``: the data model, :class:`Box`, :class:`Partition`, :class:`Walls`, :class:`Hinges`;
+* ``_complex``: the cell complex that networks and arrangements are split on, exactly;
+* one module per source, each registering itself with ``_dispatch``: ``arrangement``
+  (hyperplanes), ``network`` (ReLU networks), ``maxaffine`` (max-affine models, Voronoi
+  diagrams), ``trees`` (scikit-learn trees and ensembles), ``cells`` (lists of user cells);
+* ``_dispatch``: :func:`partition`, which recognises the model and calls its source.
+
+A source is a model object with ``ndim`` and ``labels_of(X)`` (the labels a cell containing each
+point carries, for :meth:`Partition.locate`), and a build function registered with
+:func:`_dispatch.register`.
+"""
+
+from geomcore.partitions._model import Box, Hinges, Partition, Walls
+from geomcore.partitions.arrangement import Arrangement
+from geomcore.partitions.maxaffine import MaxAffine, Voronoi
+from geomcore.partitions._dispatch import partition
+
+__all__ = ["Box", "Arrangement", "MaxAffine", "Voronoi", "Walls", "Hinges", "Partition",
+           "partition"]
+
+# the remaining sources register themselves on import
+from geomcore.partitions import cells as _cells  # noqa: E402,F401
+from geomcore.partitions import network as _network  # noqa: E402,F401
+from geomcore.partitions import trees as _trees  # noqa: E402,F401
