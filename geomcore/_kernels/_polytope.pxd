@@ -19,6 +19,7 @@ cdef enum:
     STATUS_PRECISION = 5        # an exact decision ran out of primes
     STATUS_MEMORY = 6           # an allocation failed
     STATUS_NUMERICAL = 7        # floating point broke down (e.g. a cell tiny against its offset)
+    STATUS_INCONSISTENT = 8     # polytope_measure: the given incidence is not a d-polytope's
 
 cdef struct PolytopeResult:
     int status
@@ -44,3 +45,14 @@ cdef struct PolytopeResult:
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
                           PolytopeResult* res, bint measures=*) noexcept nogil
 cdef void polytope_free(PolytopeResult* res) noexcept nogil
+
+# polytope_measure(V, nv, d, indptr, indices, normals, offsets, nf, &res): the measure stage alone
+# (the same code polytope_compute runs after its double description), for combinatorics computed
+# elsewhere: nv vertices V (row-major, any order), the CSR incidence indptr[0..nv] / indices of
+# facet positions 0..nf-1 (indptr[0] need not be 0), nf outward normals (any length) with
+# normals[f] . x <= offsets[f]. Fills res as polytope_compute does (vertices sorted
+# lexicographically, facet_index = 0..nf-1, n_exact_calls 0) and returns res.status.
+cdef int polytope_measure(const float64_t* vertices, Py_ssize_t nv, Py_ssize_t d,
+                          const index_t* indptr, const index_t* indices,
+                          const float64_t* normals, const float64_t* offsets, Py_ssize_t nf,
+                          PolytopeResult* res) noexcept nogil

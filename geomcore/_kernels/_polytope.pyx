@@ -1168,12 +1168,147 @@ cdef void polytope_free(PolytopeResult* res) noexcept nogil:
     res.dihedral_angles = NULL
 
 
+cdef int measure_stage(PolytopeResult* res, const word_t* inc, Py_ssize_t Wf, const double* foff,
+                       bint measures) noexcept nogil:
+    # The measure stage shared by polytope_compute and polytope_measures: from the vertices
+    # (res.vertices, res.n_vertices rows), the unit outward facet normals (res.facet_normals,
+    # res.n_facets rows) with offsets foff, the facets through each vertex (inc, nv rows of Wf
+    # words) and res.incidence_indptr, allocate and fill res.volume, centroid, facet_areas,
+    # facet_centroids, ridges, n_ridges, ridge_volumes and dihedral_angles. With measures=False
+    # the volumes and centroids are NaN (ridges and angles are still found).
+    # Returns 0, -1 when out of memory, -2 when the face data are inconsistent.
+    cdef Py_ssize_t d = res.ndim, nv = res.n_vertices, nf = res.n_facets, nr = 0, cap_r
+    cdef Py_ssize_t i, k, s, n_fv, n_sub
+    cdef Faces fc
+    cdef word_t* key = NULL
+    cdef word_t* closures = NULL
+    cdef int* fv = NULL
+    cdef int* facet_of = NULL
+    cdef word_t* members = NULL
+    cdef char* scratch = NULL
+    cdef double* Qbuf = NULL
+    cdef double* fnorm = NULL
+    cdef index_t* ridge_buf = NULL
+    cdef index_t* grown
+    cdef int rc = 0
+    memset(&fc, 0, sizeof(Faces))
+    fc.d = d
+    fc.nv = nv
+    fc.nf = nf
+    fc.Wf = Wf
+    fc.verts = res.vertices
+    fc.inc = inc
+    fc.simple = True
+    for i in range(nv):
+        if res.incidence_indptr[i + 1] - res.incidence_indptr[i] != d:
+            fc.simple = False
+            break
+    fc.normals = res.facet_normals
+    fc.offsets = foff
+    res.centroid = <double*>malloc(d * sizeof(double))
+    res.facet_areas = <double*>malloc((nf + 1) * sizeof(double))
+    res.facet_centroids = <double*>malloc((nf * d + 1) * sizeof(double))
+    key = <word_t*>calloc(Wf + 1, sizeof(word_t))
+    closures = <word_t*>malloc((nf + 1) * Wf * sizeof(word_t))
+    fv = <int*>malloc((nv + 1) * sizeof(int))
+    facet_of = <int*>malloc((nf + 1) * sizeof(int))
+    members = <word_t*>malloc((nf + 1) * ((nv + 63) // 64) * sizeof(word_t))
+    Qbuf = <double*>malloc(d * d * sizeof(double))
+    fnorm = <double*>malloc(d * sizeof(double))
+    fc.level_buf = <void**>calloc(d + 1, sizeof(void*))
+    fc.level_cap = <size_t*>calloc(d + 1, sizeof(size_t))
+    if res.centroid == NULL or res.facet_areas == NULL or res.facet_centroids == NULL \
+            or key == NULL or closures == NULL or fv == NULL or facet_of == NULL \
+            or members == NULL or Qbuf == NULL or fnorm == NULL or fc.level_buf == NULL \
+            or fc.level_cap == NULL or memo_grow(&fc) != 0:
+        rc = -1
+    if rc == 0 and not measures:
+        # combinatorics only: the measures are NaN
+        res.volume = NAN
+        for k in range(d):
+            res.centroid[k] = NAN
+        for s in range(nf * d):
+            res.facet_centroids[s] = NAN
+        for s in range(nf):
+            res.facet_areas[s] = NAN
+    if rc == 0 and measures:
+        rc = face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid)
+    if rc == 0 and measures:
+        for s in range(nf):
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, s)
+            rc = face_measure_top(&fc, key, d - 1, fv, Qbuf, &res.facet_areas[s],
+                                  &res.facet_centroids[s * d])
+            if rc != 0:
+                break
+    if rc == 0 and d >= 2:
+        # ridges: the facets of each facet, paired with the other facet through them
+        cap_r = 4 * nf + 4
+        ridge_buf = <index_t*>malloc(cap_r * 2 * sizeof(index_t))
+        if ridge_buf == NULL:
+            rc = -1
+        for s in range(nf):
+            if rc != 0:
+                break
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, s)
+            n_fv = face_vertices(&fc, key, fv)
+            scratch = level_scratch(&fc, d, face_facets_scratch_size(&fc, n_fv))
+            n_sub = -1 if scratch == NULL else face_facets(&fc, key, fv, n_fv, facet_of, closures,
+                                                           members, scratch)
+            if n_sub < 0:
+                rc = <int>n_sub
+                break
+            for i in range(n_sub):
+                if facet_of[i] <= s:
+                    continue
+                if nr == cap_r:
+                    grown = <index_t*>realloc(ridge_buf, 2 * cap_r * 2 * sizeof(index_t))
+                    if grown == NULL:
+                        rc = -1
+                        break
+                    ridge_buf = grown
+                    cap_r *= 2
+                ridge_buf[2 * nr] = s
+                ridge_buf[2 * nr + 1] = facet_of[i]
+                nr += 1
+    if rc == 0:
+        res.n_ridges = nr
+        res.ridges = ridge_buf
+        ridge_buf = NULL
+        res.ridge_volumes = <double*>malloc((nr + 1) * sizeof(double))
+        res.dihedral_angles = <double*>malloc((nr + 1) * sizeof(double))
+        if res.ridge_volumes == NULL or res.dihedral_angles == NULL:
+            rc = -1
+    if rc == 0:
+        for i in range(nr):
+            memset(key, 0, Wf * sizeof(word_t))
+            bit_set(key, res.ridges[2 * i])
+            bit_set(key, res.ridges[2 * i + 1])
+            if not measures:
+                res.ridge_volumes[i] = NAN
+            else:
+                rc = face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm)
+                if rc != 0:
+                    break
+            res.dihedral_angles[i] = M_PI - angle_between(
+                &res.facet_normals[res.ridges[2 * i] * d],
+                &res.facet_normals[res.ridges[2 * i + 1] * d], d)
+    free(key); free(closures); free(fv); free(facet_of); free(members); free(Qbuf); free(fnorm)
+    free(ridge_buf)
+    free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen)
+    if fc.level_buf != NULL:
+        for k in range(d + 1):
+            free(fc.level_buf[k])
+    free(fc.level_buf); free(fc.level_cap)
+    return rc
+
+
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
                           PolytopeResult* res, bint measures=True) noexcept nogil:
     cdef Py_ssize_t D = d + 1, i, k, j, r, mr = 0, nv = 0, nf = 0, nr = 0, Wv = 0, Wf = 0, n_inc
     cdef double nrm, anrm, val
     cdef DD dd
-    cdef Faces fc
     cdef int* rows = NULL          # input row of each usable row
     cdef double* An = NULL         # (mr, d) unit normals of usable rows
     cdef double* beta = NULL       # (mr,) offsets of the unit normals
@@ -1184,24 +1319,13 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     cdef int* order = NULL
     cdef int* tmp = NULL
     cdef word_t* inc = NULL        # (nv, Wf) facets through each vertex, sorted vertex order
-    cdef word_t* key = NULL
-    cdef word_t* closures = NULL
-    cdef int* fv = NULL
-    cdef int* facet_of = NULL
-    cdef word_t* members = NULL
-    cdef char* scratch = NULL
-    cdef double* Qbuf = NULL
-    cdef double* fnorm = NULL
     cdef double* foff = NULL
-    cdef index_t* ridge_buf = NULL
-    cdef bint keep, all_on
+    cdef bint keep
     cdef word_t w
     cdef int rc
-    cdef index_t* grown
-    cdef Py_ssize_t n_fv, n_sub, s, cap_r = 0
+    cdef Py_ssize_t s
     memset(res, 0, sizeof(PolytopeResult))
     memset(&dd, 0, sizeof(DD))
-    memset(&fc, 0, sizeof(Faces))
     res.ndim = d
     res.status = STATUS_OK
 
@@ -1317,14 +1441,10 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         res.vertices = <double*>malloc(nv * d * sizeof(double))
         res.facet_index = <index_t*>malloc(nf * sizeof(index_t))
         res.facet_normals = <double*>malloc(nf * d * sizeof(double))
-        res.facet_areas = <double*>malloc(nf * sizeof(double))
-        res.facet_centroids = <double*>malloc(nf * d * sizeof(double))
-        res.centroid = <double*>malloc(d * sizeof(double))
         res.incidence_indptr = <index_t*>malloc((nv + 1) * sizeof(index_t))
         foff = <double*>malloc(nf * sizeof(double))
         if V == NULL or order == NULL or tmp == NULL or inc == NULL or res.vertices == NULL \
-                or res.facet_index == NULL or res.facet_normals == NULL or res.facet_areas == NULL \
-                or res.facet_centroids == NULL or res.centroid == NULL \
+                or res.facet_index == NULL or res.facet_normals == NULL \
                 or res.incidence_indptr == NULL or foff == NULL:
             res.status = STATUS_MEMORY
     if res.status == STATUS_OK:
@@ -1365,109 +1485,10 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         res.n_vertices = nv
         res.n_facets = nf
         res.n_incidences = n_inc
-        # geometry on the face lattice
-        fc.d = d
-        fc.nv = nv
-        fc.nf = nf
-        fc.Wf = Wf
-        fc.verts = res.vertices
-        fc.inc = inc
-        fc.simple = True
-        for i in range(nv):
-            if res.incidence_indptr[i + 1] - res.incidence_indptr[i] != d:
-                fc.simple = False
-                break
-        fc.normals = res.facet_normals
-        fc.offsets = foff
-        key = <word_t*>calloc(Wf + 1, sizeof(word_t))
-        closures = <word_t*>malloc((nf + 1) * Wf * sizeof(word_t))
-        fv = <int*>malloc(nv * sizeof(int))
-        facet_of = <int*>malloc((nf + 1) * sizeof(int))
-        members = <word_t*>malloc((nf + 1) * ((nv + 63) // 64) * sizeof(word_t))
-        Qbuf = <double*>malloc(d * d * sizeof(double))
-        fc.level_buf = <void**>calloc(d + 1, sizeof(void*))
-        fc.level_cap = <size_t*>calloc(d + 1, sizeof(size_t))
-        if key == NULL or closures == NULL or fv == NULL or facet_of == NULL or members == NULL \
-                or Qbuf == NULL or fc.level_buf == NULL or fc.level_cap == NULL \
-                or memo_grow(&fc) != 0:
-            res.status = STATUS_MEMORY
-    if res.status == STATUS_OK and not measures:
-        # combinatorics only: the measures are NaN
-        res.volume = NAN
-        for k in range(d):
-            res.centroid[k] = NAN
-        for s in range(nf * d):
-            res.facet_centroids[s] = NAN
-        for s in range(nf):
-            res.facet_areas[s] = NAN
-    if res.status == STATUS_OK and measures:
-        rc = face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid)
+    if res.status == STATUS_OK:
+        rc = measure_stage(res, inc, Wf, foff, measures)
         if rc != 0:
             res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
-    if res.status == STATUS_OK and measures:
-        for s in range(nf):
-            memset(key, 0, Wf * sizeof(word_t))
-            bit_set(key, s)
-            rc = face_measure_top(&fc, key, d - 1, fv, Qbuf, &res.facet_areas[s],
-                                  &res.facet_centroids[s * d])
-            if rc != 0:
-                res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
-                break
-    if res.status == STATUS_OK and d >= 2:
-        # ridges: the facets of each facet, paired with the other facet through them
-        cap_r = 4 * nf + 4
-        ridge_buf = <index_t*>malloc(cap_r * 2 * sizeof(index_t))
-        if ridge_buf == NULL:
-            res.status = STATUS_MEMORY
-        for s in range(nf):
-            if res.status != STATUS_OK:
-                break
-            memset(key, 0, Wf * sizeof(word_t))
-            bit_set(key, s)
-            n_fv = face_vertices(&fc, key, fv)
-            scratch = level_scratch(&fc, d, face_facets_scratch_size(&fc, n_fv))
-            n_sub = -1 if scratch == NULL else face_facets(&fc, key, fv, n_fv, facet_of, closures,
-                                                           members, scratch)
-            if n_sub < 0:
-                res.status = STATUS_MEMORY if n_sub == -1 else STATUS_NUMERICAL
-                break
-            for i in range(n_sub):
-                if facet_of[i] <= s:
-                    continue
-                if nr == cap_r:
-                    grown = <index_t*>realloc(ridge_buf, 2 * cap_r * 2 * sizeof(index_t))
-                    if grown == NULL:
-                        res.status = STATUS_MEMORY
-                        break
-                    ridge_buf = grown
-                    cap_r *= 2
-                ridge_buf[2 * nr] = s
-                ridge_buf[2 * nr + 1] = facet_of[i]
-                nr += 1
-    if res.status == STATUS_OK:
-        res.n_ridges = nr
-        res.ridges = ridge_buf
-        ridge_buf = NULL
-        res.ridge_volumes = <double*>malloc((nr + 1) * sizeof(double))
-        res.dihedral_angles = <double*>malloc((nr + 1) * sizeof(double))
-        fnorm = <double*>malloc(d * sizeof(double))
-        if res.ridge_volumes == NULL or res.dihedral_angles == NULL or fnorm == NULL:
-            res.status = STATUS_MEMORY
-    if res.status == STATUS_OK:
-        for i in range(nr):
-            memset(key, 0, Wf * sizeof(word_t))
-            bit_set(key, res.ridges[2 * i])
-            bit_set(key, res.ridges[2 * i + 1])
-            if not measures:
-                res.ridge_volumes[i] = NAN
-            else:
-                rc = face_measure_top(&fc, key, d - 2, fv, Qbuf, &res.ridge_volumes[i], fnorm)
-                if rc != 0:
-                    res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
-                    break
-            res.dihedral_angles[i] = M_PI - angle_between(
-                &res.facet_normals[res.ridges[2 * i] * d],
-                &res.facet_normals[res.ridges[2 * i + 1] * d], d)
     if res.status != STATUS_OK:
         polytope_free(res)
         res.n_vertices = 0
@@ -1475,17 +1496,111 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         res.n_ridges = 0
         res.n_incidences = 0
     free(rows); free(An); free(beta); free(vsets); free(facet_row); free(vray); free(V)
-    free(order); free(tmp); free(inc); free(key); free(closures); free(fv); free(facet_of)
-    free(members); free(Qbuf); free(fnorm); free(foff); free(ridge_buf)
+    free(order); free(tmp); free(inc); free(foff)
     free(dd.Hn); free(dd.Hx); free(dd.x); free(dd.z); free(dd.basis); free(dd.tol)
     free(dd.orient); free(dd.sval); free(dd.cls); free(dd.rowbuf); free(dd.mat)
     free(dd.slot_row); free(dd.row_slot); free(dd.qr); free(dd.common); free(dd.hint)
     free(dd.zcount)
-    free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen)
-    if fc.level_buf != NULL:
-        for k in range(d + 1):
-            free(fc.level_buf[k])
-    free(fc.level_buf); free(fc.level_cap)
+    return res.status
+
+
+cdef int polytope_measure(const float64_t* vertices, Py_ssize_t nv, Py_ssize_t d,
+                          const index_t* indptr, const index_t* indices,
+                          const float64_t* normals, const float64_t* offsets, Py_ssize_t nf,
+                          PolytopeResult* res) noexcept nogil:
+    # The measures of one polytope from its combinatorics (see _polytope.pxd). indptr and
+    # indices are the CSR incidence over the nv vertex rows (indptr[0] need not be 0), with
+    # facet positions 0..nf-1. The vertices are sorted lexicographically first, so that the
+    # measures do not depend on their order; res.vertices holds them in that order.
+    cdef Py_ssize_t i, k, s, Wf = (nf + 63) // 64, n_inc = 0, cnt
+    cdef int* order = NULL
+    cdef int* tmp = NULL
+    cdef word_t* inc = NULL
+    cdef double* foff = NULL
+    cdef double nrm
+    cdef int rc
+    memset(res, 0, sizeof(PolytopeResult))
+    res.ndim = d
+    res.status = STATUS_OK
+    if nv < d + 1 or nf < d + 1 or d < 1:
+        res.status = STATUS_INCONSISTENT
+        return res.status
+    order = <int*>malloc(nv * sizeof(int))
+    tmp = <int*>malloc(nv * sizeof(int))
+    inc = <word_t*>calloc(nv * Wf + 1, sizeof(word_t))
+    foff = <double*>malloc(nf * sizeof(double))
+    res.vertices = <double*>malloc(nv * d * sizeof(double))
+    res.facet_index = <index_t*>malloc(nf * sizeof(index_t))
+    res.facet_normals = <double*>malloc(nf * d * sizeof(double))
+    res.incidence_indptr = <index_t*>malloc((nv + 1) * sizeof(index_t))
+    if order == NULL or tmp == NULL or inc == NULL or foff == NULL or res.vertices == NULL \
+            or res.facet_index == NULL or res.facet_normals == NULL \
+            or res.incidence_indptr == NULL:
+        res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        for s in range(nf):
+            res.facet_index[s] = s
+            nrm = scaled_norm(&normals[s * d], d, 0.0)
+            if nrm == 0.0:
+                res.status = STATUS_INCONSISTENT
+                break
+            for k in range(d):
+                res.facet_normals[s * d + k] = normals[s * d + k] / nrm
+            foff[s] = offsets[s] / nrm
+    if res.status == STATUS_OK:
+        lex_argsort(vertices, nv, d, order, tmp)
+        for i in range(nv):
+            memcpy(&res.vertices[i * d], &vertices[order[i] * d], d * sizeof(double))
+            for k in range(d):
+                res.vertices[i * d + k] += 0.0      # -0.0 becomes 0.0
+            res.incidence_indptr[i] = n_inc
+            for k in range(indptr[order[i]], indptr[order[i] + 1]):
+                if indices[k] < 0 or indices[k] >= nf:
+                    res.status = STATUS_INCONSISTENT
+                    break
+                if not bit_get(&inc[i * Wf], indices[k]):
+                    bit_set(&inc[i * Wf], indices[k])
+                    n_inc += 1
+            if res.status != STATUS_OK:
+                break
+            # a vertex lies on at least d facets
+            if n_inc - res.incidence_indptr[i] < d:
+                res.status = STATUS_INCONSISTENT
+                break
+        res.incidence_indptr[nv] = n_inc
+    if res.status == STATUS_OK:
+        # a facet holds at least d vertices and misses at least one
+        for s in range(nf):
+            cnt = 0
+            for i in range(nv):
+                cnt += bit_get(&inc[i * Wf], s)
+            if cnt < d or cnt == nv:
+                res.status = STATUS_INCONSISTENT
+                break
+    if res.status == STATUS_OK:
+        res.incidence_indices = <index_t*>malloc((n_inc + 1) * sizeof(index_t))
+        if res.incidence_indices == NULL:
+            res.status = STATUS_MEMORY
+    if res.status == STATUS_OK:
+        k = 0
+        for i in range(nv):
+            for s in range(nf):
+                if bit_get(&inc[i * Wf], s):
+                    res.incidence_indices[k] = s
+                    k += 1
+        res.n_vertices = nv
+        res.n_facets = nf
+        res.n_incidences = n_inc
+        rc = measure_stage(res, inc, Wf, foff, True)
+        if rc != 0:
+            res.status = STATUS_MEMORY if rc == -1 else STATUS_INCONSISTENT
+    if res.status != STATUS_OK:
+        polytope_free(res)
+        res.n_vertices = 0
+        res.n_facets = 0
+        res.n_ridges = 0
+        res.n_incidences = 0
+    free(order); free(tmp); free(inc); free(foff)
     return res.status
 
 
@@ -1605,3 +1720,159 @@ def type_sizes():
     """Byte sizes of the C types in _types.pxd, for the test against numpy's dtypes."""
     return {"float64_t": sizeof(float64_t), "index_t": sizeof(index_t), "word_t": sizeof(word_t)}
 
+
+
+def _measure_inputs(vertices, vertex_offsets, incidence_indptr, incidence_indices, normals,
+                    offsets, facet_offsets):
+    # Check and convert the arguments of polytope_measures; raises InvalidInputError naming the
+    # argument. Everything the nogil loop indexes with is checked here.
+    from geomcore.errors import InvalidInputError
+
+    def ints(x, name):
+        a = np.asarray(x)
+        if a.ndim != 1 or not (a.dtype.kind in "iu" or a.size == 0):
+            raise InvalidInputError(f"{name} must be a 1-D integer array; got shape {a.shape}, "
+                                    f"dtype {a.dtype}")
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    def reals(x, name, ndim):
+        a = np.asarray(x)
+        if a.ndim != ndim or not (a.dtype.kind in "fiu" or a.size == 0):
+            raise InvalidInputError(f"{name} must be a {ndim}-D float array; got shape {a.shape}, "
+                                    f"dtype {a.dtype}")
+        a = np.ascontiguousarray(a, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise InvalidInputError(f"{name} must be finite; it holds NaN or inf")
+        return a
+
+    def csr_offsets(a, name, total, n=None):
+        if a.size < 1 or a[0] != 0 or a[-1] != total or (np.diff(a) < 0).any():
+            raise InvalidInputError(f"{name} must rise from 0 to {total}; got {a[:5]}...")
+        if n is not None and a.size != n + 1:
+            raise InvalidInputError(f"{name} must have {n + 1} entries like vertex_offsets; "
+                                    f"got {a.size}")
+
+    V = reals(vertices, "vertices", 2)
+    N = reals(normals, "normals", 2)
+    c = reals(offsets, "offsets", 1)
+    voff = ints(vertex_offsets, "vertex_offsets")
+    foff = ints(facet_offsets, "facet_offsets")
+    ptr = ints(incidence_indptr, "incidence_indptr")
+    ind = ints(incidence_indices, "incidence_indices")
+    if N.shape[1] != V.shape[1]:
+        raise InvalidInputError(f"normals must have ndim={V.shape[1]} columns like vertices; "
+                                f"got {N.shape[1]}")
+    if c.shape[0] != N.shape[0]:
+        raise InvalidInputError(f"offsets must have one entry per row of normals "
+                                f"({N.shape[0]}); got {c.shape[0]}")
+    csr_offsets(voff, "vertex_offsets", V.shape[0])
+    csr_offsets(foff, "facet_offsets", N.shape[0], voff.size - 1)
+    csr_offsets(ptr, "incidence_indptr", ind.size, V.shape[0])
+    n_facets = np.diff(foff)
+    owner = np.repeat(np.repeat(np.arange(voff.size - 1), np.diff(voff)), np.diff(ptr))
+    if ind.size and ((ind < 0) | (ind >= n_facets[owner])).any():
+        raise InvalidInputError("incidence_indices must be facet positions local to each "
+                                "polytope, 0 <= j < facet_offsets[i+1] - facet_offsets[i]")
+    return V, voff, ptr, ind, N, c, foff
+
+
+def polytope_measures(vertices, vertex_offsets, incidence_indptr, incidence_indices, normals,
+                      offsets, facet_offsets):
+    """Measures of many polytopes from combinatorics computed elsewhere (the measure stage of
+    polytope_batch, on the same code path).
+
+    Polytope i has the vertices ``vertices[vertex_offsets[i]:vertex_offsets[i+1]]`` (float
+    (nv, d), any order) and the facets ``normals[facet_offsets[i]:facet_offsets[i+1]]`` (outward,
+    any non-zero length) with ``normals[f] . x <= offsets[f]``; ``incidence_indptr`` (total
+    vertices + 1, stacked globally) and ``incidence_indices`` give for each vertex row the
+    positions, local to its polytope (0 .. n_facets_i - 1), of the facets through it. The
+    incidence must be exact: every vertex on at least d facets, every facet with at least d
+    vertices and not all. Raises InvalidInputError for arrays of the wrong shape, non-finite
+    values or out-of-range indices.
+
+    Returns a dict: status (n,) int64 (0 ok, 6 out of memory, 8 the incidence is not that of a
+    d-polytope; then NaN measures and no ridges), volume (n,), centroid (n, d), facet_areas,
+    facet_normals (unit), facet_centroids (stacked like normals), ridges (n_ridges, 2) local
+    facet positions, ridge_offsets (n + 1,), ridge_volumes, dihedral_angles. The measures do not
+    depend on the order of the vertices (they are sorted lexicographically inside).
+    """
+    V, voff, ptr, ind, N, c, foff = _measure_inputs(
+        vertices, vertex_offsets, incidence_indptr, incidence_indices, normals, offsets,
+        facet_offsets)
+    cdef const double[:, ::1] V_ = V
+    cdef const double[:, ::1] N_ = N
+    cdef const double[::1] c_ = c
+    cdef const index_t[::1] vo = voff, fo = foff, ip = ptr, ix = ind
+    cdef Py_ssize_t n = vo.shape[0] - 1, d = V_.shape[1], i, nr = 0, nf = N_.shape[0]
+    cdef Py_ssize_t start, stop
+    cdef const double* Vp = &V_[0, 0] if V_.shape[0] > 0 else NULL
+    cdef const double* Np = &N_[0, 0] if N_.shape[0] > 0 else NULL
+    cdef const double* cp = &c_[0] if c_.shape[0] > 0 else NULL
+    cdef const index_t* ixp = &ix[0] if ix.shape[0] > 0 else NULL
+    cdef PolytopeResult* res = <PolytopeResult*>calloc(n + 1, sizeof(PolytopeResult))
+    if res == NULL:
+        raise MemoryError
+    try:
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            with nogil:
+                for i in range(start, stop):
+                    polytope_measure(Vp + vo[i] * d if Vp != NULL else NULL, vo[i + 1] - vo[i], d,
+                                     &ip[vo[i]], ixp, Np + fo[i] * d if Np != NULL else NULL,
+                                     cp + fo[i] if cp != NULL else NULL, fo[i + 1] - fo[i],
+                                     &res[i])
+            PyErr_CheckSignals()
+        for i in range(n):
+            nr += res[i].n_ridges
+        out = {
+            "status": np.empty(n, np.int64),
+            "volume": np.full(n, np.nan),
+            "centroid": np.full((n, d), np.nan),
+            "facet_areas": np.full(nf, np.nan),
+            "facet_normals": np.full((nf, d), np.nan),
+            "facet_centroids": np.full((nf, d), np.nan),
+            "ridges": np.empty((nr, 2), np.int64),
+            "ridge_offsets": np.zeros(n + 1, np.int64),
+            "ridge_volumes": np.empty(nr),
+            "dihedral_angles": np.empty(nr),
+        }
+        copy_results_measures(res, n, d, &fo[0], out)
+        return out
+    finally:
+        for i in range(n):
+            polytope_free(&res[i])
+        free(res)
+
+
+cdef void copy_results_measures(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d,
+                                const index_t* foff, dict out):
+    # Stack the measures of polytope_measures; facet rows sit at the caller's facet_offsets
+    # (also for a polytope with a non-OK status, whose rows stay NaN).
+    cdef index_t[::1] status = out["status"], ridge_offsets = out["ridge_offsets"]
+    cdef index_t[:, ::1] ridges = out["ridges"]
+    cdef double[::1] volume = out["volume"], facet_areas = out["facet_areas"]
+    cdef double[::1] ridge_volumes = out["ridge_volumes"], dihedral = out["dihedral_angles"]
+    cdef double[:, ::1] centroid = out["centroid"]
+    cdef double[:, ::1] facet_normals = out["facet_normals"], facet_centroids = out["facet_centroids"]
+    cdef Py_ssize_t i, k, pf, pr = 0
+    cdef PolytopeResult* r
+    with nogil:
+        for i in range(n):
+            r = &res[i]
+            status[i] = r.status
+            pf = foff[i]
+            if r.status == STATUS_OK:
+                volume[i] = r.volume
+                for k in range(d):
+                    centroid[i, k] = r.centroid[k]
+                if r.n_facets:
+                    memcpy(&facet_areas[pf], r.facet_areas, r.n_facets * sizeof(double))
+                    memcpy(&facet_normals[pf, 0], r.facet_normals, r.n_facets * d * sizeof(double))
+                    memcpy(&facet_centroids[pf, 0], r.facet_centroids,
+                           r.n_facets * d * sizeof(double))
+                if r.n_ridges:
+                    memcpy(&ridges[pr, 0], r.ridges, 2 * r.n_ridges * sizeof(index_t))
+                    memcpy(&ridge_volumes[pr], r.ridge_volumes, r.n_ridges * sizeof(double))
+                    memcpy(&dihedral[pr], r.dihedral_angles, r.n_ridges * sizeof(double))
+            pr += r.n_ridges
+            ridge_offsets[i + 1] = pr
