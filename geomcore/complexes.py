@@ -118,6 +118,11 @@ class SimplicialComplex:
     ----------
     max_dim : int
         The largest degree held (some degrees may be empty).
+    truncated : bool
+        True when the complex was cut at ``max_dim`` and simplices of higher degree exist (a
+        nerve or adjacency complex of a partition with a contact of more than
+        ``max_dim + 1`` cells): then :meth:`betti_numbers` certifies degrees below
+        ``max_dim`` only.
     n_vertices : int
     f_vector : tuple of int
         ``(n_0, ..., n_max_dim)``.
@@ -200,6 +205,7 @@ class SimplicialComplex:
                         f"degenerate[{k}] must have shape ({len(r)},); got {mask.shape}")
                 self._degenerate.append(mask)
         self.kind = None
+        self.truncated = False
         self._partition = None
         self._measures = None
 
@@ -328,15 +334,30 @@ class SimplicialComplex:
 
     # -- homology ----------------------------------------------------------------------------
 
-    def betti_numbers(self):
-        """Exact Betti numbers ``(b_0, ..., b_max_dim)`` of the complex as held.
+    def betti_numbers(self, *, skeleton=False):
+        """Exact Betti numbers of the complex, in the degrees it certifies.
 
-        ``b_k = n_k - rank B_k - rank B_{k+1}`` with ``B_{max_dim+1} = 0``: the homology of the
-        ``max_dim``-skeleton (a cycle that only higher simplices would fill counts).
+        ``b_k = n_k - rank B_k - rank B_{k+1}``. ``H_k`` depends only on the simplices of
+        degree ``k + 1`` and below, so a nerve or adjacency complex cut at ``max_dim`` below
+        its full dimension (``truncated``) certifies ``b_0 .. b_{max_dim - 1}`` only: its top
+        degree would also count the cycles that the left-out higher simplices fill (four cells
+        around a point give a tetrahedron whose 2-skeleton is a sphere, ``b_2 = 1``). Such a
+        complex returns ``max_dim`` numbers; a complete one (``truncated`` False: built with
+        ``max_dim=None``, or no simplex above ``max_dim`` exists, or from explicit simplices)
+        returns all ``max_dim + 1``.
+
+        Parameters
+        ----------
+        skeleton : bool, optional
+            True: the homology of the complex as held, every degree ``0 .. max_dim`` with
+            ``B_{max_dim+1} = 0`` (the top degree of a truncated complex included). Default
+            False.
 
         Returns
         -------
         tuple of int
+            ``(b_0, ..., b_top)``, ``top = max_dim - 1`` for a truncated complex (unless
+            ``skeleton``), else ``max_dim``.
 
         Notes
         -----
@@ -348,8 +369,21 @@ class SimplicialComplex:
 
         Examples
         --------
+        A complex given by its simplices is complete: the hollow tetrahedron is a sphere.
+
         >>> SimplicialComplex.from_simplices([[0, 1, 2, 3]], max_dim=2).betti_numbers()
         (1, 0, 1)
+
+        Two crossing lines: four cells around one point. The default nerve (``max_dim=2``)
+        leaves out the tetrahedron, so it certifies ``b_0, b_1`` only.
+
+        >>> from geomcore import Arrangement, Box, partition
+        >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
+        >>> cx = nerve(part)
+        >>> cx.truncated, cx.betti_numbers(), cx.betti_numbers(skeleton=True)
+        (True, (1, 0), (1, 0, 1))
+        >>> nerve(part, max_dim=None).betti_numbers()
+        (1, 0, 0, 0)
         """
         md = self.max_dim
         ranks = [0] * (md + 2)
@@ -367,7 +401,8 @@ class SimplicialComplex:
             n_comp = csgraph.connected_components(g, directed=False)[0] if n0 else 0
             ranks[1] = n0 - n_comp
         f = self.f_vector
-        return tuple(int(f[k] - ranks[k] - ranks[k + 1]) for k in range(md + 1))
+        top = md if skeleton or not self.truncated else md - 1
+        return tuple(int(f[k] - ranks[k] - ranks[k + 1]) for k in range(top + 1))
 
     def __repr__(self):
         kind = f"{self.kind}, " if self.kind else ""
@@ -587,9 +622,10 @@ def nerve(partition, *, max_dim=2):
     partition : Partition
     max_dim : int or None, optional
         Largest simplex degree kept (default 2). None keeps every degree: the full nerve,
-        contractible for a convex domain (Betti numbers ``(1, 0, ..., 0)``). A truncated nerve
-        can have a top Betti number: four cells around a point give a tetrahedron, whose
-        2-skeleton is a sphere.
+        contractible for a convex domain (Betti numbers ``(1, 0, ..., 0)``). A nerve cut below
+        its largest contact is marked ``truncated``: its skeleton can have a top Betti number
+        (four cells around a point give a tetrahedron, whose 2-skeleton is a sphere), so
+        ``betti_numbers()`` reports the degrees below ``max_dim`` only.
 
     Returns
     -------
@@ -638,19 +674,27 @@ def nerve(partition, *, max_dim=2):
     md = _check_max_dim(max_dim)
     n = partition.n_cells
     boxes = _box_bounds(partition)
+    truncated = False
     if boxes is not None:
-        rows = _box_cliques(partition, *boxes, md)
+        # one degree more than kept, to know whether the cut leaves simplices out
+        rows = _box_cliques(partition, *boxes, None if md is None else md + 1)
+        if md is not None:
+            truncated = len(rows) > md + 1 and len(rows[md + 1]) > 0
+            rows = rows[:md + 1]
         measures = [_box_measures(partition, *boxes, r, k) for k, r in enumerate(rows)]
     else:
         ptr, idx = _contact_sets(partition)
+        top = int(np.diff(ptr).max()) - 1 if len(ptr) > 1 else 0     # the largest contact
         if md is None:
-            md = int(np.diff(ptr).max()) - 1 if len(ptr) > 1 else 0
+            md = top
+        truncated = top > md
         rows = [np.arange(n, dtype=np.int64)[:, None]]
         for k in range(1, md + 1):
             rows.append(_unique_rows(_subsets(ptr, idx, k + 1), n))
         measures = [_measures(partition, r, k) for k, r in enumerate(rows)]
     cx = SimplicialComplex._trusted(rows, [~generic for _, generic in measures])
     cx.kind, cx._partition, cx._measures = "nerve", partition, measures
+    cx.truncated = truncated
     return cx
 
 
@@ -707,4 +751,7 @@ def adjacency_complex(partition, *, max_dim=2):
             measures.pop()
     cx = SimplicialComplex._trusted(rows)
     cx.kind, cx._partition, cx._measures = "adjacency", partition, measures
+    # its simplices are generic, so none lies above ndim; cut below that, whether a higher one
+    # exists is decided conservatively by the nerve's (a superset)
+    cx.truncated = bool(full.truncated and full.max_dim < partition.ndim)
     return cx

@@ -53,13 +53,56 @@ def test_nerve_spec_square(a, b):
     assert cx.kind == "nerve"
 
 
-def test_nerve_default_max_dim_keeps_the_sphere():
-    # the 2-skeleton of the tetrahedron is a sphere: the truncated nerve has b_2 = 1
+def test_nerve_default_max_dim_reports_only_certified_degrees():
+    # the 2-skeleton of the tetrahedron is a sphere: the truncated nerve's skeleton has b_2 = 1,
+    # which the missing tetrahedron would fill, so betti_numbers() stops below max_dim
     cx = nerve(square(0.5, 0.5))
-    assert cx.max_dim == 2 and cx.f_vector == (4, 6, 4)
-    assert cx.betti_numbers() == (1, 0, 1)
+    assert cx.max_dim == 2 and cx.f_vector == (4, 6, 4) and cx.truncated
+    assert cx.betti_numbers() == (1, 0)
+    assert cx.betti_numbers(skeleton=True) == (1, 0, 1)
     full = nerve(square(0.5, 0.5), max_dim=None)
-    assert full.f_vector == (4, 6, 4, 1)
+    assert full.f_vector == (4, 6, 4, 1) and not full.truncated
+    assert full.betti_numbers() == (1, 0, 0, 0)
+    # a cut at the largest contact leaves nothing out
+    assert not nerve(square(0.5, 0.5), max_dim=3).truncated
+    # a generic Voronoi diagram: three cells at every vertex, the max_dim=2 nerve is complete
+    part = partition(Voronoi(np.random.default_rng(0).uniform(size=(30, 2))), Box([0, 0], [1, 1]))
+    assert np.diff(part.hinges.indptr).max() == 3
+    cx = nerve(part)
+    assert not cx.truncated and cx.betti_numbers() == (1, 0, 0)
+
+
+def test_truncated_box_nerve_uses_cliques_one_degree_up():
+    # two crossing axis lines: the box path; four boxes meet at the centre
+    cx = nerve(square(0.5, 0.5))
+    assert geomcore.complexes._box_bounds(square(0.5, 0.5)) is not None
+    assert cx.truncated and cx.betti_numbers() == (1, 0)
+    assert not nerve(square(0.5, 0.5), max_dim=3).truncated
+
+
+def test_relu_nerve_betti_numbers_certified():
+    # a 2-D ReLU network: first-layer lines cross, so four cells meet at points; the default
+    # nerve's skeleton has one 2-sphere per such point, the certified numbers are (1, 0)
+    rng = np.random.default_rng(5)
+    net = ReLUNetwork([rng.normal(size=(8, 2)), rng.normal(size=(6, 8)), rng.normal(size=(2, 6))],
+                      [rng.normal(size=8) * 0.3, rng.normal(size=6) * 0.3, np.zeros(2)])
+    part = partition(net, Box([-1, -1], [1, 1]))
+    cx = nerve(part)
+    four = (np.diff(part.hinges.indptr) >= 4).sum()
+    assert four > 0 and cx.truncated
+    assert cx.betti_numbers() == (1, 0)
+    assert cx.betti_numbers(skeleton=True)[2] >= 1
+    full = nerve(part, max_dim=None)
+    assert full.betti_numbers() == (1,) + (0,) * full.max_dim
+
+
+def test_adjacency_truncation():
+    # the adjacency complex has no simplex above ndim: a cut at ndim is complete
+    assert not adjacency_complex(square(0.5, 0.5)).truncated
+    part = partition(Arrangement(np.eye(3), [0.5, 0.5, 0.5]), Box(np.zeros(3), np.ones(3)))
+    cx = adjacency_complex(part, max_dim=1)
+    assert cx.truncated and cx.betti_numbers() == (1,)
+    assert len(adjacency_complex(part, max_dim=3).betti_numbers()) == 4
 
 
 @pytest.mark.parametrize("a, b", [(0.5, 0.5), (0.3, 0.6)])
