@@ -395,12 +395,15 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
     rc : RiemannianComplex
     k : int
     n : int
-        How many eigenvalues at least. When the n-th belongs to a repeated eigenvalue, the
-        whole eigenspace is returned, so more than n may come back.
+        How many eigenvalues. When the n-th belongs to a repeated eigenvalue, the rest of its
+        eigenspace is returned too, so more than n may come back (never more than that).
     convention, conductance : as for :func:`hodge_laplacian`
     tol : float
-        Eigenvalues closer than ``tol * max(1, |lambda_max found|)`` are one eigenvalue;
-        each such cluster's vectors are re-orthonormalised (Rayleigh-Ritz on the cluster).
+        Neighbouring eigenvalues closer than ``tol * max(1, |lambda_n|) + 64 eps |A|`` are one
+        eigenvalue (``lambda_n`` the n-th smallest; the second term is the rounding error of
+        any computed eigenvalue, which grows with the largest one: tiny cells give large
+        ones); each such cluster's vectors are re-orthonormalised (Rayleigh-Ritz on the
+        cluster).
     dense_limit : int
         At most this many simplices: dense ``scipy.linalg.eigh``; above, ARPACK ``eigsh`` in
         shift-invert mode around a small negative shift (the matrix is singular at 0; the
@@ -410,7 +413,7 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
     Returns
     -------
     values : ndarray, shape (m,)
-        Increasing, ``m >= min(n, n_k)``.
+        Increasing; ``m = min(n, n_k)`` plus the rest of the n-th eigenvalue's eigenspace.
     vectors : ndarray, shape (n_k, m)
         Orthonormal columns.
 
@@ -433,10 +436,11 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
         return np.zeros(0), np.zeros((0, 0))
     if N <= dense_limit:
         w, U = linalg.eigh(A.toarray())
-        return _complete_clusters(w, U, A, n, tol, complete=True)
+        return _complete_clusters(w, U, A, n, tol, float(np.abs(w).max()), complete=True)
     from scipy.sparse.linalg import LinearOperator, eigsh, splu
 
     scale = float(np.abs(A.diagonal()).max()) or 1.0
+    norm = float(abs(A).sum(axis=1).max())              # >= |A|_2 (A symmetric)
     sigma = -1e-6 * scale
     # A - sigma I is positive definite: a symmetric ordering with diagonal pivots, factored once
     lu = splu(sparse.csc_array(A - sigma * sparse.eye_array(N)), permc_spec="MMD_AT_PLUS_A",
@@ -448,19 +452,21 @@ def smallest_eigenpairs(rc, k=0, n=10, *, convention="cochain", conductance="are
         w, U = eigsh(A, k=m, sigma=sigma, OPinv=inverse, which="LM", v0=v0, tol=1e-12)
         order = np.argsort(w)
         w, U = w[order], U[:, order]
-        values, vectors, ok = _complete_clusters(w, U, A, n, tol, complete=m >= N - 1,
+        values, vectors, ok = _complete_clusters(w, U, A, n, tol, norm, complete=m >= N - 1,
                                                  check=True)
         if ok:
             return values, vectors
         m = min(N - 1, 2 * m)
 
 
-def _complete_clusters(w, U, A, n, tol, complete, check=False):
-    """The eigenpairs of every cluster of (numerically) equal eigenvalues among the first n,
-    each cluster's vectors orthonormalised. With check: also whether the last cluster is
-    known complete (a computed eigenvalue beyond it)."""
-    scale = max(1.0, float(np.abs(w).max()))
-    gap = np.diff(w) > tol * scale
+def _complete_clusters(w, U, A, n, tol, norm, complete, check=False):
+    """The first n eigenpairs and the rest of the n-th one's cluster of (numerically) equal
+    eigenvalues, each cluster's vectors orthonormalised. Two neighbouring eigenvalues are one
+    cluster when they differ by at most ``tol * max(1, |w[n-1]|) + 64 eps norm`` (norm: a bound
+    on |A|, so the second term is the rounding error of any eigenvalue). With check: also
+    whether the last cluster is known complete (a computed eigenvalue beyond it)."""
+    thresh = tol * max(1.0, abs(float(w[n - 1]))) + 64 * np.finfo(float).eps * norm
+    gap = np.diff(w) > thresh
     cluster = np.r_[0, np.cumsum(gap)]
     last = cluster[n - 1]
     take = np.flatnonzero(cluster <= last)
