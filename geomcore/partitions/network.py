@@ -1,7 +1,8 @@
-"""Partitions of ReLU networks: linear regions by splitting neuron by neuron (each neuron pulled
-back through the cell's pattern of the earlier layers), and decision regions, each linear region
-cut by the argmax of the outputs. Used by :func:`geomcore.partition`."""
+"""ReLU networks as a partition source: linear regions from the exact cell complex split
+neuron by neuron, and decision regions, each linear region cut by the argmax of the outputs."""
 
+
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -19,7 +20,8 @@ from geomcore.partitions._model import (
     _walls_from_pairs,
     _with_class_bits,
 )
-from geomcore.partitions.arrangement import _Cells
+from geomcore.partitions._assemble import complex_partition, facet_rows
+from geomcore.partitions._complex import AffineSources, CellComplex
 from geomcore.partitions.maxaffine import _ridge_hinges
 from geomcore.polytope import polytopes
 
@@ -27,62 +29,43 @@ __all__ = ["network_partition"]
 
 
 def network_partition(model, domain, progress, max_cells, decision=False):
-    """Linear regions of a ReLU network: split by each hidden neuron in turn, its hyperplane
-    pulled back through each cell's own affine map (the earlier layers' patterns)."""
+    """Linear regions of a ReLU network: the domain's cell complex split by each hidden neuron
+    in turn (layer by layer, see :mod:`geomcore.partitions._complex`); with `decision`, each
+    linear region then cut by the argmax of the outputs."""
     d, n_hidden = model.ndim, model.n_hidden
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
-    cells = _Cells.of_domain(dom_A, dom_b, n_hidden)
-    g = 0
-    # Each layer's neurons on a cell depend only on the earlier layers' patterns, so a layer's
-    # rows are computed once, for the cells at its start; `origin[l]` maps every current cell
-    # to its ancestor at the start of layer l (cheap to update, no row copies per neuron).
-    layer_rows, origin = [], []
+    sources = AffineSources(model.weights[:-1], model.biases[:-1], model.negative_slope)
+    cx = CellComplex(sources, dom_A, dom_b)
+    n_layers = len(model.layer_sizes)
     for layer, width in enumerate(model.layer_sizes):
-        layer_rows.append(model.layer_rows(cells.labels, layer))
-        origin.append(np.arange(cells.n))
-        rows = layer_rows[-1]
-        for k in range(width):
-            here = rows[origin[-1], k]
-            # active (bit 1) where a . x + c > 0, i.e. a . x > -c
-            cells.split(np.ascontiguousarray(here[:, :d]), -here[:, d], g, g)
-            origin = [o[cells.parent] for o in origin]
-            g += 1
-            if max_cells is not None and cells.n > max_cells:
+        start = int(sources.starts[layer])
+
+        def after(k, layer=layer, width=width, start=start):
+            g = start + k + 1
+            if max_cells is not None and cx.n_cells > max_cells:
                 raise DegenerateInputError(
                     f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
-                    f"neurons ({cells.n} cells)")
-            check_fits(cells.n, f"after {g} of {n_hidden} neurons")
+                    f"neurons ({cx.n_cells} cells)")
+            check_fits(cx.n_cells, f"after {g} of {n_hidden} neurons")
             if progress:                # a line per layer in logs, the bar per neuron
-                report(g, n_hidden, f"layer {layer + 1}/{len(model.layer_sizes)}, neuron",
-                       cells.n, line=k == width - 1)
-    order = np.lexsort(cells.labels.T) if n_hidden else np.arange(cells.n)
-    cells.take(order)
-    # every neuron's row on some of the final cells, for the hinges (built per chunk: the full
-    # table would take n_cells * n_hidden * (d + 1) doubles)
-    maps = [o[order] for o in origin]
+                report(g, n_hidden, f"layer {layer + 1}/{n_layers}, neuron", cx.n_cells,
+                       line=k == width - 1)
+
+        cx.insert_layer(layer, after)
+    cx.take(np.lexsort(cx.labels.T) if n_hidden else np.arange(cx.n_cells))
+    if not decision:
+        return complex_partition(cx, model, domain, dom_volume)
+    # decision regions: each linear region's halfspaces cut by the class comparisons
+    owner = np.repeat(np.arange(cx.n_cells), np.diff(cx.cf_ptr))
+    normals, offsets = facet_rows(cx, owner, cx.cf_idx)
+    cells = SimpleNamespace(
+        A=normals, b=offsets, ptr=cx.cf_ptr, labels=cx.labels, n=cx.n_cells,
+        src=np.where(cx.cf_idx < cx.n_dom, -1 - cx.cf_idx, cx.cf_idx - cx.n_dom))
 
     def neuron_rows(ids):
-        if not layer_rows:
-            return np.zeros((len(ids), 0, d + 1))
-        return np.concatenate([r[m[ids]] for r, m in zip(layer_rows, maps)], axis=1)
+        return sources.rows_on_cells(cx.labels[ids])
 
-    if decision:
-        return _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume)
-    batch = polytopes(cells.A, cells.b, cells.ptr)
-    _check_volume(batch, dom_volume)
-    labels, src = cells.labels, cells.src
-    walls, boundary = _network_walls(model, labels, batch, src)
-    dom_rows = np.column_stack([dom_A, -dom_b])
-
-    def candidates(ids):
-        return np.concatenate([neuron_rows(ids),
-                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
-
-    def key_extra(ids, members):
-        return labels[ids] & ~members[:, :n_hidden]
-
-    hinges = _ridge_hinges(batch, src, n_hidden, candidates, key_extra)
-    return Partition(model, domain, labels, batch, walls, hinges, boundary)
+    return _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume)
 
 
 def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume):

@@ -1,0 +1,145 @@
+"""From a finished :class:`~geomcore.partitions._complex.CellComplex` to a :class:`Partition`.
+
+The combinatorics are read off the complex (exact): a wall is a facet vertex set shared by two
+cells, a boundary facet one that only one cell has, a hinge a ridge vertex set shared by three
+or more cells. The measures (volumes, areas, normals, centroids, ridge volumes, angles) come from
+the kernel's measure stage (``polytope_measures``) on the complex's own vertices and incidences,
+so the numbers and the combinatorics always describe the same cells.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from geomcore._kernels._polytope import polytope_measures
+from geomcore.partitions._model import Hinges, Partition, Walls, _check_volume, _no_hinges
+from geomcore.polytope import polytopes
+
+__all__ = ["complex_partition"]
+
+_CHUNK = 4096
+
+
+def facet_rows(cx, owner, sources):
+    """Outward rows ``n . x <= c`` of facets (cell owner[i], source sources[i]) of the complex:
+    domain rows as given, a neuron's row as pulled back through the cell's pattern, oriented
+    by the cell's side (label bit)."""
+    d, n_dom = cx.d, cx.n_dom
+    normals = np.empty((len(owner), d))
+    offsets = np.empty(len(owner))
+    dom = sources < n_dom
+    normals[dom], offsets[dom] = cx.dom_A[sources[dom]], cx.dom_b[sources[dom]]
+    hid = np.flatnonzero(~dom)
+    for lo in range(0, len(hid), _CHUNK * 8):
+        part = hid[lo:lo + _CHUNK * 8]
+        cells, inverse = np.unique(owner[part], return_inverse=True)
+        rows = cx.sources.rows_on_cells(cx.labels[cells])         # (nc, n, d + 1)
+        g = sources[part] - n_dom
+        r = rows[inverse, g]
+        side = np.where(cx.labels[owner[part], g], -1.0, 1.0)     # active side: -z <= 0
+        normals[part] = side[:, None] * r[:, :d]
+        offsets[part] = -side * r[:, d]
+    return normals, offsets
+
+
+def _group_sets(ptr, members):
+    """Group equal sets: CSR sets (ptr, members) -> (group id per set, n_groups). Exact: the
+    sets are compared as sorted, padded integer rows."""
+    n = len(ptr) - 1
+    lengths = np.diff(ptr)
+    owner = np.repeat(np.arange(n), lengths)
+    order = np.lexsort((members, owner))
+    width = int(lengths.max(initial=0))
+    padded = np.full((n, width + 1), -1, dtype=np.int64)
+    padded[:, 0] = lengths
+    col = np.arange(len(members)) - np.repeat(ptr[:-1], lengths) + 1
+    padded[owner, col] = members[order]
+    rows = np.ascontiguousarray(padded).view(np.dtype((np.void, 8 * (width + 1)))).ravel()
+    _, group = np.unique(rows, return_inverse=True)
+    return group.ravel(), int(group.max(initial=-1)) + 1
+
+
+def complex_partition(cx, model, domain, dom_volume, classes=None):
+    """The Partition of the complex's cells (in their current order)."""
+    n, d, n_dom = cx.n_cells, cx.d, cx.n_dom
+    inc_ptr, inc_idx, r_cell, r_f, r_g, r_ptr, r_verts = cx.faces()
+    owner_f = np.repeat(np.arange(n), np.diff(cx.cf_ptr))
+    normals, offsets = facet_rows(cx, owner_f, cx.cf_idx)
+    m = polytope_measures(cx.X[cx.cv_idx], cx.cv_ptr, inc_ptr, inc_idx, normals, offsets,
+                          cx.cf_ptr)
+    if (m["status"] != 0).any():
+        bad = int(np.flatnonzero(m["status"] != 0)[0])
+        raise RuntimeError(f"internal error: measuring cell {bad} failed (status "
+                           f"{m['status'][bad]})")
+    volumes, centroids = m["volume"], m["centroid"]
+    _check_volume_sum(volumes, dom_volume)
+    # walls: facet vertex sets shared by two cells
+    owner_v = np.repeat(np.arange(n), np.diff(cx.cv_ptr))
+    occ = np.repeat(np.arange(len(cx.cv_idx)), np.diff(inc_ptr))
+    facet_of_occ = cx.cf_ptr[owner_v[occ]] + inc_idx
+    order = np.argsort(facet_of_occ, kind="stable")
+    fptr = np.r_[0, np.cumsum(np.bincount(facet_of_occ, minlength=len(cx.cf_idx)))]
+    group, n_groups = _group_sets(fptr, cx.cv_idx[occ][order])
+    size = np.bincount(group, minlength=n_groups)
+    on_domain = cx.cf_idx < n_dom
+    if (size > 2).any() or ((size[group] == 1) & ~on_domain).any():
+        raise RuntimeError("internal error: a facet is not shared by exactly two cells or the "
+                           "domain")
+    boundary = np.bincount(owner_f[size[group] == 1], weights=m["facet_areas"][size[group] == 1],
+                           minlength=n)
+    two = np.flatnonzero(size[group] == 2)
+    by_group = two[np.argsort(group[two], kind="stable")]
+    first, second = by_group[0::2], by_group[1::2]
+    c1, c2 = owner_f[first], owner_f[second]
+    lower = np.where(c1 < c2, first, second)
+    pairs = np.sort(np.column_stack([c1, c2]), axis=1)
+    worder = np.lexsort(pairs.T[::-1])
+    walls = Walls(pairs[worder], m["facet_areas"][lower[worder]],
+                  m["facet_normals"][lower[worder]], m["facet_centroids"][lower[worder]])
+    hinges = _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts)
+
+    def batch():
+        return polytopes(normals, offsets, cx.cf_ptr)
+
+    part = Partition(model, domain, cx.labels, batch, walls, hinges, boundary,
+                     classes=classes, volumes=volumes, centroids=centroids)
+    part._halfspaces = (normals, offsets, cx.cf_ptr, cx.cf_idx)
+    return part
+
+
+def _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts):
+    """Hinges: ridge vertex sets shared by three or more cells, with each cell's angle."""
+    if cx.d < 2 or len(r_cell) == 0:
+        return _no_hinges()
+    group, n_groups = _group_sets(r_ptr, r_verts)
+    size = np.bincount(group, minlength=n_groups)
+    big = np.flatnonzero(size[group] >= 3)
+    if not big.size:
+        return _no_hinges()
+    # the kernel's ridges, keyed (cell, f, g) like ours
+    kr = m["ridges"]
+    kcell = np.repeat(np.arange(cx.n_cells), np.diff(m["ridge_offsets"]))
+    width = int(np.diff(cx.cf_ptr).max()) + 1
+    kkey = (kcell * width + kr[:, 0]) * width + kr[:, 1]
+    korder = np.argsort(kkey)
+    ours = (r_cell[big] * width + r_f[big]) * width + r_g[big]
+    at = korder[np.searchsorted(kkey[korder], ours)]
+    if not (kkey[at] == ours).all():
+        raise RuntimeError("internal error: the kernel's ridges differ from the complex's")
+    angles = m["dihedral_angles"][at]
+    volumes = m["ridge_volumes"][at]
+    # interior unless every vertex of the ridge lies on one domain row
+    common = np.bitwise_and.reduceat(cx.VB[r_verts], r_ptr[:-1], axis=0)[big]
+    dom_mask = np.zeros(cx.n_words, dtype=np.uint64)
+    for r in range(cx.n_dom):
+        dom_mask[r // 64] |= np.uint64(1) << np.uint64(r % 64)
+    on_boundary = (common & dom_mask).any(axis=1)
+    order = np.lexsort((r_cell[big], group[big]))
+    g, cells = group[big][order], r_cell[big][order]
+    starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    return Hinges(np.r_[starts, len(g)].astype(np.int64), cells.astype(np.int64),
+                  angles[order], volumes[order][starts], ~on_boundary[order][starts])
+
+
+def _check_volume_sum(volumes, dom_volume):
+    _check_volume(SimpleNamespace(volume=volumes), dom_volume)

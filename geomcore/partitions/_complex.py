@@ -1,0 +1,371 @@
+"""The cell complex that ReLU networks and hyperplane arrangements are split on, exactly.
+
+The complex is kept whole from the domain to the last neuron:
+
+* **vertices**: float coordinates ``X`` with a proven error radius ``R`` (max-norm distance to
+  the exact vertex), and per vertex the bitset of the *sources* it lies on (domain rows
+  ``0..n_dom-1``, then neuron or hyperplane ``g`` as ``n_dom + g``);
+* **cells**: their vertices and their facet sources (CSR), and their labels (bits).
+
+A source splits every cell it crosses in place: each crossed edge gets one new vertex, shared
+by every cell around that edge, so neighbouring cells agree by construction. Which vertices lie
+on which side is the only geometric decision (:meth:`CellComplex._signs`); everything else --
+which pairs of vertices span an edge, which facets survive on each side, walls, ridges and
+hinges -- is set arithmetic on the exact incidences (``geomcore/_kernels/_complex.pyx``).
+
+The sign predicate. A source's value at a vertex is its pre-activation ``z`` (for a hyperplane
+``a . x - b``), a continuous function that is affine on every current cell. The float value
+``Z`` of ``z`` at a vertex comes with a bound ``E >= |Z - z(x*)|`` (``x*`` the exact vertex):
+at the start of a layer ``Z`` is a forward pass at the float coordinates, with the classical
+dot-product rounding bound ``gamma_n (|W| |h| + |b|)`` propagated through ``|W|``, plus the
+Lipschitz bound ``(|W_l| ... |W_1| 1) R`` for the coordinate error; within a layer a new vertex
+``v = u + t (w - u)`` gets ``Z`` by interpolation, with ``t`` enclosed in an interval from the
+enclosures of ``z(u)`` and ``z(w)``. A sign is taken from ``Z`` only when ``|Z| > E``;
+otherwise the vertex is computed exactly (``gmpy2.mpq``: domain vertices, then each new vertex
+from its edge's endpoints, the weights and biases taken as the exact rationals they are) and the
+source is evaluated on it exactly. So the combinatorics are exact for the model's own float64
+numbers; no rounded row ever decides which cells, walls or hinges exist.
+"""
+
+import numpy as np
+
+from geomcore._kernels._complex import cell_faces, split_cells
+
+__all__ = ["AffineSources", "CellComplex"]
+
+_U = 2.0 ** -53
+
+
+class AffineSources:
+    """Hidden layers ``z_l = W_l h_{l-1} + b_l``, ``h_l = act(z_l)``: the functions whose zero
+    sets cut the domain (an arrangement is one layer with ``W = A``, ``b = -b``).
+
+    Parameters
+    ----------
+    weights, biases : lists of float arrays, shapes (n_l, n_{l-1}) and (n_l,)
+    negative_slope : float
+        0 for ReLU.
+    """
+
+    def __init__(self, weights, biases, negative_slope=0.0):
+        self.weights = [np.ascontiguousarray(W, dtype=np.float64) for W in weights]
+        self.biases = [np.ascontiguousarray(b, dtype=np.float64) for b in biases]
+        self.slope = float(negative_slope)
+        self.ndim = self.weights[0].shape[1] if self.weights else 0
+        self.sizes = [W.shape[0] for W in self.weights]
+        self.starts = np.r_[0, np.cumsum(self.sizes)].astype(np.int64)
+        self.n = int(self.starts[-1])
+        self._abs = [np.abs(W) for W in self.weights]
+        # |z_l(x) - z_l(y)| <= lip_l * |x - y|_inf (act is 1-Lipschitz)
+        lip, self.lipschitz = np.ones(self.ndim), []
+        for A in self._abs:
+            lip = A @ lip
+            self.lipschitz.append(lip * (1 + 1e-12))
+        self._exact = None
+
+    def values(self, X, layer):
+        """Pre-activations of hidden layer `layer` at the float points X, and a bound on the
+        rounding error of that evaluation (not counting any error of X itself)."""
+        h, err = X, np.zeros_like(X)
+        for l in range(layer + 1):
+            W, b, A = self.weights[l], self.biases[l], self._abs[l]
+            z = h @ W.T + b
+            gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
+            err = err @ A.T + gamma * (np.abs(h) @ A.T + np.abs(b)) + 1e-300
+            if l == layer:
+                return z, err
+            h = np.where(z > 0, z, self.slope * z)
+            if self.slope:
+                err = err + _U * np.abs(h)
+        raise IndexError(layer)
+
+    def exact_layer_values(self, x, layer):
+        """The pre-activations of layer `layer` at the exact rational point x (list of mpq)."""
+        import gmpy2
+
+        if self._exact is None:
+            self._exact = [([[gmpy2.mpq(float(v)) for v in row] for row in W],
+                            [gmpy2.mpq(float(v)) for v in b])
+                           for W, b in zip(self.weights, self.biases)]
+            self._slope = gmpy2.mpq(self.slope)
+        h = list(x)
+        for l in range(layer + 1):
+            Wq, bq = self._exact[l]
+            z = [sum((w * v for w, v in zip(row, h) if v and w), bb) for row, bb in zip(Wq, bq)]
+            if l == layer:
+                return z
+            h = [v if v > 0 else self._slope * v for v in z]
+        raise IndexError(layer)
+
+    def rows_on_cells(self, labels):
+        """Every source's pre-activation as an affine function on each cell (from the cells'
+        labels): shape (n_cells, n, ndim + 1), rows ``[a, c]`` meaning ``a . x + c``."""
+        n = labels.shape[0]
+        M = np.broadcast_to(np.eye(self.ndim), (n, self.ndim, self.ndim))
+        v = np.zeros((n, self.ndim))
+        rows = []
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            Z = np.matmul(W, M)
+            z = v @ W.T + b
+            rows.append(np.concatenate([Z, z[:, :, None]], axis=2))
+            D = np.where(labels[:, self.starts[l]:self.starts[l + 1]], 1.0, self.slope)
+            M, v = D[:, :, None] * Z, D * z
+        if not rows:
+            return np.zeros((n, 0, self.ndim + 1))
+        return np.concatenate(rows, axis=1)
+
+
+class CellComplex:
+    """The cells of a domain cut by sources, with shared vertices (see the module docstring).
+
+    Parameters
+    ----------
+    sources : AffineSources
+    dom_A, dom_b : the domain's halfspaces ``dom_A x <= dom_b``
+    """
+
+    def __init__(self, sources, dom_A, dom_b):
+        from geomcore.polytope import polytopes
+
+        self.sources = sources
+        self.d = d = dom_A.shape[1]
+        self.n_dom = n_dom = len(dom_b)
+        self.dom_A, self.dom_b = dom_A, dom_b
+        self.n_words = (n_dom + sources.n + 63) // 64
+        first = polytopes(dom_A, dom_b, np.array([0, n_dom]), measures=False)
+        nv = len(first.vertices)
+        self.X = np.array(first.vertices, dtype=np.float64)
+        self.VB = np.zeros((nv, self.n_words), dtype=np.uint64)
+        cell = first[0]
+        incidence = cell.incidence.tocoo()
+        self._set_bits(incidence.row, cell.facet_index[incidence.col])
+        # exact domain vertices (a box's are doubles already)
+        self._exact = {}
+        self._recipe = np.full((nv, 3), -1, dtype=np.int64)      # (u, w, source) of new vertices
+        self.R = np.zeros(nv)
+        self._n_domain_vertices = nv
+        self._domain_exact(first)
+        self.cv_ptr = np.array([0, nv], dtype=np.int64)
+        self.cv_idx = np.arange(nv, dtype=np.int64)
+        self.cf_idx = np.ascontiguousarray(cell.facet_index, dtype=np.int64)
+        self.cf_ptr = np.array([0, len(self.cf_idx)], dtype=np.int64)
+        self.labels = np.zeros((1, sources.n), dtype=bool)
+        self.n_exact = 0
+
+    # -- vertices ---------------------------------------------------------------------------
+
+    def _set_bits(self, vertices, source_ids):
+        words, bits = np.divmod(np.asarray(source_ids, dtype=np.int64), 64)
+        np.bitwise_or.at(self.VB, (vertices, words), np.left_shift(np.uint64(1),
+                                                                    bits.astype(np.uint64)))
+
+    def _domain_exact(self, first):
+        """Exact coordinates of the domain's vertices: a vertex whose float coordinates satisfy
+        its rows exactly is exact; otherwise solve its rows in rationals."""
+        import gmpy2
+
+        A, b = self.dom_A, self.dom_b
+        for v in range(len(self.X)):
+            on = self._sources_of(v)
+            xq = [gmpy2.mpq(float(t)) for t in self.X[v]]
+            rows = [r for r in on if r < self.n_dom]
+            if all(sum((gmpy2.mpq(float(A[r, k])) * xq[k] for k in range(self.d)),
+                       gmpy2.mpq(0)) == gmpy2.mpq(float(b[r])) for r in rows):
+                self._exact[v] = xq
+                continue
+            xq = _solve_exact([[gmpy2.mpq(float(t)) for t in A[r]] for r in rows],
+                              [gmpy2.mpq(float(b[r])) for r in rows], self.d)
+            self._exact[v] = xq
+            self.X[v] = [float(t) for t in xq]
+            self.R[v] = 2 * _U * np.abs(self.X[v]).max()
+
+    def _sources_of(self, v):
+        bits = np.unpackbits(self.VB[v].view(np.uint8), bitorder="little")
+        return np.flatnonzero(bits)
+
+    def _exact_vertex(self, v):
+        """Exact coordinates of vertex v (list of mpq), from its edge's endpoints."""
+        stack = [v]
+        while stack:
+            top = stack[-1]
+            if top in self._exact:
+                stack.pop()
+                continue
+            u, w, src = self._recipe[top]
+            missing = [p for p in (u, w) if p not in self._exact]
+            if missing:
+                stack.extend(missing)
+                continue
+            layer, _ = self._layer_of(src)
+            k = src - self.n_dom - self.sources.starts[layer]
+            xu, xw = self._exact[u], self._exact[w]
+            zu = self.sources.exact_layer_values(xu, layer)[k]
+            zw = self.sources.exact_layer_values(xw, layer)[k]
+            t = zu / (zu - zw)
+            self._exact[top] = [a + t * (c - a) for a, c in zip(xu, xw)]
+            stack.pop()
+        return self._exact[v]
+
+    def _layer_of(self, src):
+        g = src - self.n_dom
+        layer = int(np.searchsorted(self.sources.starts, g, side="right") - 1)
+        return layer, g
+
+    # -- splitting ---------------------------------------------------------------------------
+
+    def insert_layer(self, layer, on_neuron=None):
+        """Split the complex by every neuron of a hidden layer, in order."""
+        Z, E = self.sources.values(self.X, layer)
+        E = E + self.sources.lipschitz[layer][None, :] * self.R[:, None]
+        for k in range(self.sources.sizes[layer]):
+            Z, E = self._insert(layer, k, Z, E)
+            if on_neuron is not None:
+                on_neuron(k)
+
+    def _signs(self, layer, k, Z, E):
+        """Exact signs of neuron k of `layer` at every vertex (int8), refining Z, E in place
+        where the exact path ran."""
+        z = Z[:, k]
+        s = np.sign(z).astype(np.int8)
+        unsure = np.flatnonzero(~(np.abs(z) > E[:, k]))
+        for v in unsure:
+            x = self._exact_vertex(v)
+            zq = self.sources.exact_layer_values(x, layer)
+            self.n_exact += 1
+            s[v] = (zq[k] > 0) - (zq[k] < 0)
+            # the vertex is now known exactly: tighten its coordinates and values
+            self.X[v] = [float(t) for t in x]
+            self.R[v] = _U * np.abs(self.X[v]).max()
+            Z[v] = [float(t) for t in zq]
+            E[v] = _U * np.abs(Z[v]) + 1e-300
+        return s
+
+    def _insert(self, layer, k, Z, E):
+        src = self.n_dom + self.sources.starts[layer] + k
+        bit = int(self.sources.starts[layer] + k)
+        s = self._signs(layer, k, Z, E)
+        zero = np.flatnonzero(s == 0)
+        if zero.size:
+            self._set_bits(zero, np.full(zero.size, src))
+        sv = s[self.cv_idx]
+        starts = self.cv_ptr[:-1]
+        has_neg = np.logical_or.reduceat(sv < 0, starts)
+        has_pos = np.logical_or.reduceat(sv > 0, starts)
+        self.labels[has_pos & ~has_neg, bit] = True
+        cut = np.flatnonzero(has_neg & has_pos)
+        if not cut.size:
+            return Z, E
+        ecell, eu, ew, nptr, nfac, pptr, pfac = split_cells(
+            self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB, s, cut, self.d)
+        # one new vertex per crossed edge, shared by every cell around it
+        nv = len(self.X)
+        key = eu * nv + ew
+        ukey, edge_vertex = np.unique(key, return_inverse=True)
+        u, w = ukey // nv, ukey % nv
+        new = nv + np.arange(len(ukey))
+        Z, E = self._new_vertices(layer, k, src, u, w, Z, E)
+        # children: the negative side of cut cell i is child 2 i, the positive side 2 i + 1
+        owner = np.repeat(np.arange(len(self.cv_ptr) - 1), np.diff(self.cv_ptr))
+        pos_in_cut = np.full(len(self.cv_ptr) - 1, -1)
+        pos_in_cut[cut] = np.arange(cut.size)
+        occ = np.flatnonzero(pos_in_cut[owner] >= 0)
+        occ_cut, occ_v, occ_s = pos_in_cut[owner[occ]], self.cv_idx[occ], sv[occ]
+        neg, pos = occ_s <= 0, occ_s >= 0
+        child = np.concatenate([2 * occ_cut[neg], 2 * occ_cut[pos] + 1,
+                                2 * ecell, 2 * ecell + 1])
+        verts = np.concatenate([occ_v[neg], occ_v[pos], new[edge_vertex], new[edge_vertex]])
+        order = np.argsort(child, kind="stable")
+        child_vptr = np.r_[0, np.cumsum(np.bincount(child, minlength=2 * cut.size))]
+        child_v = verts[order]
+        # facets: the surviving ones, then the new source
+        fchild = np.concatenate([2 * np.repeat(np.arange(cut.size), np.diff(nptr)),
+                                 2 * np.repeat(np.arange(cut.size), np.diff(pptr)) + 1,
+                                 np.arange(2 * cut.size)])
+        facets = np.concatenate([nfac, pfac, np.full(2 * cut.size, src)])
+        forder = np.argsort(fchild, kind="stable")
+        child_fptr = np.r_[0, np.cumsum(np.bincount(fchild, minlength=2 * cut.size))]
+        child_f = facets[forder]
+        # the new cell list: uncut cells in order, then the children
+        keep = np.flatnonzero(~(has_neg & has_pos))
+        kv, kvptr = _csr_take(self.cv_ptr, self.cv_idx, keep)
+        kf, kfptr = _csr_take(self.cf_ptr, self.cf_idx, keep)
+        self.cv_idx = np.concatenate([kv, child_v])
+        self.cv_ptr = np.r_[kvptr, kvptr[-1] + child_vptr[1:]].astype(np.int64)
+        self.cf_idx = np.concatenate([kf, child_f]).astype(np.int64)
+        self.cf_ptr = np.r_[kfptr, kfptr[-1] + child_fptr[1:]].astype(np.int64)
+        child_labels = np.repeat(self.labels[cut], 2, axis=0)
+        child_labels[1::2, bit] = True
+        self.labels = np.concatenate([self.labels[keep], child_labels])
+        return Z, E
+
+    def _new_vertices(self, layer, k, src, u, w, Z, E):
+        """Append the vertices where neuron k of `layer` crosses the edges u w (z(u) < 0 <
+        z(w)), with their coordinates, error radii, sources and this layer's values."""
+        a, c = -Z[u, k], Z[w, k]                      # both > their bounds
+        ea, ec = E[u, k], E[w, k]
+        t = a / (a + c)
+        t_lo = (a - ea) / ((a - ea) + (c + ec))
+        t_hi = (a + ea) / ((a + ea) + (c - ec))
+        dt = np.maximum(t_hi - t, t - t_lo) * (1 + 8 * _U) + 8 * _U
+        Xu, Xw = self.X[u], self.X[w]
+        X = Xu + t[:, None] * (Xw - Xu)
+        R = (np.maximum(self.R[u], self.R[w]) + dt * np.abs(Xw - Xu).max(axis=1)
+             + 4 * _U * (np.abs(Xu).max(axis=1) + np.abs(Xw).max(axis=1)))
+        Zu, Zw = Z[u], Z[w]
+        Zn = Zu + t[:, None] * (Zw - Zu)
+        En = (np.maximum(E[u], E[w]) + dt[:, None] * (np.abs(Zw - Zu) + E[u] + E[w])
+              + 4 * _U * (np.abs(Zu) + np.abs(Zw)))
+        Zn[:, k], En[:, k] = 0.0, 0.0                 # on the source, exactly
+        VB = (self.VB[u] & self.VB[w])
+        nv = len(self.X)
+        self.X = np.vstack([self.X, X])
+        self.R = np.r_[self.R, R]
+        self.VB = np.vstack([self.VB, VB])
+        self._set_bits(nv + np.arange(len(u)), np.full(len(u), src))
+        self._recipe = np.vstack([self._recipe, np.column_stack([u, w, np.full(len(u), src)])])
+        return np.vstack([Z, Zn]), np.vstack([E, En])
+
+    # -- reading the complex ----------------------------------------------------------------
+
+    @property
+    def n_cells(self):
+        return len(self.cv_ptr) - 1
+
+    def take(self, order):
+        """Reorder the cells."""
+        self.cv_idx, self.cv_ptr = _csr_take(self.cv_ptr, self.cv_idx, order)
+        self.cf_idx, self.cf_ptr = _csr_take(self.cf_ptr, self.cf_idx, order)
+        self.labels = self.labels[order]
+
+    def faces(self):
+        """Incidences and ridges of every cell (see ``_complex.cell_faces``)."""
+        return cell_faces(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB, self.d)
+
+
+def _csr_take(ptr, idx, rows):
+    """The rows `rows` of a CSR array: (indices, indptr)."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    new_ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    positions = np.arange(new_ptr[-1]) - np.repeat(new_ptr[:-1] - ptr[rows], lengths)
+    return idx[positions], new_ptr
+
+
+def _solve_exact(rows, rhs, d):
+    """A rational solution of the consistent system rows x = rhs of rank d (Gauss-Jordan)."""
+    M = [list(r) + [c] for r, c in zip(rows, rhs)]
+    piv_rows, r = [], 0
+    for col in range(d):
+        p = next((i for i in range(r, len(M)) if M[i][col] != 0), None)
+        if p is None:
+            continue
+        M[r], M[p] = M[p], M[r]
+        for i in range(len(M)):
+            if i != r and M[i][col] != 0:
+                f = M[i][col] / M[r][col]
+                M[i] = [a - f * b for a, b in zip(M[i], M[r])]
+        piv_rows.append((r, col))
+        r += 1
+    x = [None] * d
+    for i, col in piv_rows:
+        x[col] = M[i][d] / M[i][col]
+    return x
