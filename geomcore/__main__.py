@@ -1,8 +1,9 @@
-"""Command line: ``geomcore demo`` (also ``python -m geomcore demo``).
+"""Command line: ``geomcore report`` and ``geomcore demo`` (also ``python -m geomcore ...``).
 
-The demo builds a built-in polytope and prints its geometry, with the closed form where one is
-known, so a new install can be checked at a glance. ``geomcore report`` (partitions, complexes,
-curvature) will join it as those parts land.
+``geomcore report [MODEL_FILE] [--example NAME] [--data FILE] [--out DIR]`` analyses a model
+(or the built-in example) and writes ``report.html``, its figures and ``summary.json`` (see
+:mod:`geomcore.report`). The demo builds a built-in polytope and prints its geometry, with the
+closed form where one is known, so a new install can be checked at a glance.
 """
 
 import argparse
@@ -81,10 +82,19 @@ def demo(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="geomcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("report", help="analyse a model (or the built-in example) and write an "
+                       "HTML report, figures and summary.json")
+    from geomcore.report import add_arguments
+
+    add_arguments(r)
     d = sub.add_parser("demo", help="build a built-in polytope and print its geometry")
     d.add_argument("--example", choices=EXAMPLES, default="pyramid")
     d.add_argument("--ndim", type=int, default=3, help="dimension (default 3)")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        from geomcore.report import run
+
+        return run(args)
     if args.ndim < 1 or (args.example == "pyramid" and args.ndim < 2):
         parser.error(f"--ndim must be at least {2 if args.example == 'pyramid' else 1}; got {args.ndim}")
     return demo(args)
