@@ -73,11 +73,11 @@ def _colorbar(fig, mappable, axes, label, extend="neither"):
 def _draw_cells(ax, polys, values, cmap, norm, edge="white", lw=0.3):
     from matplotlib.collections import PolyCollection
 
+    import matplotlib
+
+    cmap = matplotlib.colormaps[cmap].with_extremes(bad="#d9d9d9")
     pc = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, norm=norm,
                         edgecolors=edge, linewidths=lw)
-    cm = pc.get_cmap().copy()
-    cm.set_bad("#d9d9d9")
-    pc.set_cmap(cm)
     ax.add_collection(pc)
     return pc
 

@@ -18,7 +18,9 @@ h3 { font-size: 16px; margin-top: 24px; color: #1f3b73; }
 .card .k { font-size: 12px; color: #555; }
 .figs { display: flex; flex-wrap: wrap; gap: 18px; }
 figure { margin: 0; flex: 1 1 520px; max-width: 100%; }
-figure img { max-width: 100%; border: 1px solid #eee; }
+figure.wide { flex-basis: 100%; }
+figure img { width: 100%; border: 1px solid #eee; }
+figure.wide img { width: auto; max-width: 100%; }
 figcaption { font-size: 13px; color: #444; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: right; }
@@ -28,6 +30,9 @@ td.l, th.l { text-align: left; }
 code { background: #f4f4f4; padding: 1px 4px; border-radius: 3px; }
 details { margin-top: 10px; }
 """
+
+
+WIDE = " class='wide'"
 
 
 def _e(x):
@@ -104,8 +109,10 @@ def _section(s, figs):
         dc = (f"<h3>Data cells</h3><p>{d['n_points']} points fall in {d['n_cells']} distinct "
               f"activation regions; {d['singletons']} of them hold a single point, the fullest "
               f"holds {d['max_count']}.</p>")
+    wide = ("_spline.png", "_spectrum.png", "_layers.png", "_distributions.png")
     fig_html = "".join(
-        f"<figure><img src='{_e(f)}' alt='{_e(f)}'><figcaption>{_e(c)}</figcaption></figure>"
+        f"<figure{WIDE if f.endswith(wide) else ''}><img src='{_e(f)}' "
+        f"alt='{_e(f)}'><figcaption>{_e(c)}</figcaption></figure>"
         for f, c in figs)
     t = s["timings_s"]
     return f"""
