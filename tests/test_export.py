@@ -208,3 +208,12 @@ def test_complexes_and_results_pickle():
     np.testing.assert_array_equal(back.predict(X), refined.predict(X))
     loaded_cx = pickle.loads(pickle.dumps(gc.Polytope(*gc.Box([0, 0], [1, 2]).halfspaces())))
     assert loaded_cx.volume == 2.0
+
+
+def test_docstring_examples():
+    import doctest
+
+    import geomcore.export
+
+    result = doctest.testmod(geomcore.export, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

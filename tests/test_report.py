@@ -303,3 +303,13 @@ def test_console_script_bad_file_exit_status(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == "geomcore report: error: no such model file: missing.joblib"
     assert out.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["geomcore.report", "geomcore.report._summary",
+                                  "geomcore.report._models", "geomcore.report._figures"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -36,7 +36,15 @@ def polygons(partition):
 
 def wall_segments(partition):
     """The walls of a 2-D partition as segments, shape (n_walls, 2, 2): centroid -/+ half the
-    length along the tangent (walls are segments, so this is exact)."""
+    length along the tangent (walls are segments, so this is exact).
+
+    Examples
+    --------
+    >>> from geomcore import Arrangement, Box, partition
+    >>> part = partition(Arrangement([[1, 0]], [0.25]), Box([0, 0], [1, 2]))
+    >>> wall_segments(part).round(12).tolist()
+    [[[0.25, 0.0], [0.25, 2.0]]]
+    """
     w = partition.walls
     c = np.asarray(w.centroids, float).reshape(-1, 2)
     nrm = np.asarray(w.normals, float).reshape(-1, 2)

@@ -15,7 +15,7 @@ import numpy as np
 from geomcore.errors import GeomcoreError
 
 __all__ = ["ReportError", "Subject", "EXAMPLES", "example_subjects", "load_subjects",
-           "load_data", "NPZ_KEYS"]
+           "load_data", "parse_arch", "NPZ_KEYS"]
 
 #: names accepted by ``--example``
 EXAMPLES = ("moons", "moons-mlp", "moons-tree")
@@ -258,7 +258,13 @@ def _network_from_npz(path):
 
 
 def parse_arch(arch):
-    """``"2-16-16-1"`` (optionally ``":leaky=0.01"``) -> (sizes, negative_slope)."""
+    """``"2-16-16-1"`` (optionally ``":leaky=0.01"``) -> (sizes, negative_slope).
+
+    Examples
+    --------
+    >>> parse_arch("2-16-16-1"), parse_arch("3-8-1:leaky=0.2")
+    (([2, 16, 16, 1], 0.0), ([3, 8, 1], 0.2))
+    """
     m = re.fullmatch(r"\s*(\d+(?:\s*-\s*\d+)+)\s*(?::\s*(relu|leaky(?:=([0-9.eE+-]+))?))?\s*",
                      arch or "")
     if not m:
