@@ -47,12 +47,26 @@ class AffineSources:
         0 for ReLU.
     """
 
-    def __init__(self, weights, biases, negative_slope=0.0):
+    def __init__(self, weights, biases, negative_slope=0.0, *, outputs=None):
         self.weights = [np.ascontiguousarray(W, dtype=np.float64) for W in weights]
         self.biases = [np.ascontiguousarray(b, dtype=np.float64) for b in biases]
         self.slope = float(negative_slope)
-        self.ndim = self.weights[0].shape[1] if self.weights else 0
+        self.ndim = self.weights[0].shape[1] if self.weights else outputs[0].shape[1]
         self.sizes = [W.shape[0] for W in self.weights]
+        # optional last layer of sources: the comparisons f_k - f_j (j < k) of the affine
+        # outputs f = W h + b, evaluated as outputs, then differences (never rounded rows)
+        self.pairs = None
+        if outputs is not None:
+            W_out, b_out = (np.ascontiguousarray(a, dtype=np.float64) for a in outputs)
+            if W_out.shape[0] == 1:            # a binary logit: class 1 where f > 0 = f_0
+                W_out, b_out = np.vstack([np.zeros_like(W_out), W_out]), np.r_[0.0, b_out]
+            K = W_out.shape[0]
+            self.n_classes = K
+            self.pairs = np.array([(j, k) for k in range(K) for j in range(k)],
+                                  dtype=np.int64).reshape(-1, 2)
+            self.weights.append(W_out)
+            self.biases.append(b_out)
+            self.sizes.append(len(self.pairs))
         self.starts = np.r_[0, np.cumsum(self.sizes)].astype(np.int64)
         self.n = int(self.starts[-1])
         self._abs = [np.abs(W) for W in self.weights]
@@ -61,7 +75,17 @@ class AffineSources:
         for A in self._abs:
             lip = A @ lip
             self.lipschitz.append(lip * (1 + 1e-12))
+        if self.pairs is not None:
+            self.lipschitz[-1] = lip[self.pairs[:, 0]] + lip[self.pairs[:, 1]]
         self._exact = None
+
+    def _compare(self, layer, F, E=None):
+        """Comparison values f_k - f_j from the outputs F (and their error bound)."""
+        j, k = self.pairs[:, 0], self.pairs[:, 1]
+        if E is None:
+            return [F[b] - F[a] for a, b in zip(j, k)]
+        Z = F[:, k] - F[:, j]
+        return Z, E[:, k] + E[:, j] + _U * np.abs(Z)
 
     def values(self, X, layer):
         """Pre-activations of hidden layer `layer` at the float points X, and a bound on the
@@ -73,6 +97,8 @@ class AffineSources:
             gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
             err = err @ A.T + gamma * (np.abs(h) @ A.T + np.abs(b)) + 1e-300
             if l == layer:
+                if self.pairs is not None and l == len(self.weights) - 1:
+                    return self._compare(l, z, err)
                 return z, err
             h = np.where(z > 0, z, self.slope * z)
             if self.slope:
@@ -93,6 +119,8 @@ class AffineSources:
             Wq, bq = self._exact[l]
             z = [sum((w * v for w, v in zip(row, h) if v and w), bb) for row, bb in zip(Wq, bq)]
             if l == layer:
+                if self.pairs is not None and l == len(self.weights) - 1:
+                    return self._compare(l, z)
                 return z
             h = [v if v > 0 else self._slope * v for v in z]
         raise IndexError(layer)
@@ -108,6 +136,9 @@ class AffineSources:
             Z = np.matmul(W, M)
             z = v @ W.T + b
             rows.append(np.concatenate([Z, z[:, :, None]], axis=2))
+            if self.pairs is not None and l == len(self.weights) - 1:
+                rows[-1] = rows[-1][:, self.pairs[:, 1]] - rows[-1][:, self.pairs[:, 0]]
+                break
             D = np.where(labels[:, self.starts[l]:self.starts[l + 1]], 1.0, self.slope)
             M, v = D[:, :, None] * Z, D * z
         if not rows:
@@ -128,7 +159,7 @@ class CellComplex:
         from geomcore.polytope import polytopes
 
         self.sources = sources
-        self.d = d = dom_A.shape[1]
+        self.d = dom_A.shape[1]
         self.n_dom = n_dom = len(dom_b)
         self.dom_A, self.dom_b = dom_A, dom_b
         self.n_words = (n_dom + sources.n + 63) // 64

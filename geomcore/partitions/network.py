@@ -2,7 +2,6 @@
 neuron by neuron, and decision regions, each linear region cut by the argmax of the outputs."""
 
 
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -10,19 +9,17 @@ from geomcore._memory import check_fits
 from geomcore._progress import report
 from geomcore.errors import DegenerateInputError
 from geomcore.networks import ReLUNetwork
+from geomcore.partitions._assemble import complex_partition
+from geomcore.partitions._complex import AffineSources, CellComplex
 from geomcore.partitions._dispatch import register
 from geomcore.partitions._model import (
+    Hinges,
     Partition,
-    _check_volume,
-    _csr_positions,
+    Walls,
     _domain_halfspaces,
-    _find_labels,
-    _walls_from_pairs,
+    _label_keys,
     _with_class_bits,
 )
-from geomcore.partitions._assemble import complex_partition, facet_rows
-from geomcore.partitions._complex import AffineSources, CellComplex
-from geomcore.partitions.maxaffine import _ridge_hinges
 from geomcore.polytope import polytopes
 
 __all__ = ["network_partition"]
@@ -30,142 +27,100 @@ __all__ = ["network_partition"]
 
 def network_partition(model, domain, progress, max_cells, decision=False):
     """Linear regions of a ReLU network: the domain's cell complex split by each hidden neuron
-    in turn (layer by layer, see :mod:`geomcore.partitions._complex`); with `decision`, each
-    linear region then cut by the argmax of the outputs."""
-    d, n_hidden = model.ndim, model.n_hidden
+    in turn (layer by layer, see :mod:`geomcore.partitions._complex`). With `decision`, the
+    complex is then split by every comparison ``f_k - f_j`` of the outputs, and the pieces of
+    a linear region where the same class wins are merged into its decision region."""
+    d = model.ndim
     dom_A, dom_b, dom_volume = _domain_halfspaces(domain, d)
-    sources = AffineSources(model.weights[:-1], model.biases[:-1], model.negative_slope)
+    outputs = (model.weights[-1], model.biases[-1]) if decision else None
+    sources = AffineSources(model.weights[:-1], model.biases[:-1], model.negative_slope,
+                            outputs=outputs)
     cx = CellComplex(sources, dom_A, dom_b)
-    n_layers = len(model.layer_sizes)
-    for layer, width in enumerate(model.layer_sizes):
+    n_layers = len(sources.sizes)
+    for layer, width in enumerate(sources.sizes):
         start = int(sources.starts[layer])
 
         def after(k, layer=layer, width=width, start=start):
             g = start + k + 1
             if max_cells is not None and cx.n_cells > max_cells:
                 raise DegenerateInputError(
-                    f"the partition exceeds max_cells={max_cells} after {g} of {n_hidden} "
-                    f"neurons ({cx.n_cells} cells)")
-            check_fits(cx.n_cells, f"after {g} of {n_hidden} neurons")
+                    f"the partition exceeds max_cells={max_cells} after {g} of {sources.n} "
+                    f"neurons and class comparisons ({cx.n_cells} cells)")
+            check_fits(cx.n_cells, f"after {g} of {sources.n} neurons and class comparisons")
             if progress:                # a line per layer in logs, the bar per neuron
-                report(g, n_hidden, f"layer {layer + 1}/{n_layers}, neuron", cx.n_cells,
+                what = "class comparison" if layer == len(model.layer_sizes) else "neuron"
+                report(g, sources.n, f"layer {layer + 1}/{n_layers}, {what}", cx.n_cells,
                        line=k == width - 1)
 
         cx.insert_layer(layer, after)
-    cx.take(np.lexsort(cx.labels.T) if n_hidden else np.arange(cx.n_cells))
+    cx.take(np.lexsort(cx.labels.T) if sources.n else np.arange(cx.n_cells))
     if not decision:
         return complex_partition(cx, model, domain, dom_volume)
-    # decision regions: each linear region's halfspaces cut by the class comparisons
-    owner = np.repeat(np.arange(cx.n_cells), np.diff(cx.cf_ptr))
-    normals, offsets = facet_rows(cx, owner, cx.cf_idx)
-    cells = SimpleNamespace(
-        A=normals, b=offsets, ptr=cx.cf_ptr, labels=cx.labels, n=cx.n_cells,
-        src=np.where(cx.cf_idx < cx.n_dom, -1 - cx.cf_idx, cx.cf_idx - cx.n_dom))
-
-    def neuron_rows(ids):
-        return sources.rows_on_cells(cx.labels[ids])
-
-    return _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume)
+    fine = complex_partition(cx, model, domain, dom_volume)
+    return _decision_regions(model, domain, sources, fine)
 
 
-def _decision_partition(model, domain, cells, neuron_rows, dom_A, dom_b, dom_volume):
-    """Decision regions: each linear region cut by the argmax of the outputs, every (region,
-    class) pair computed in one batch call; pairs without interior drop out exactly.
-    neuron_rows(ids): the hidden neurons' rows on the linear regions ids."""
-    d, n_hidden, n = model.ndim, model.n_hidden, cells.n
-    out = model.output_rows(cells.labels)                       # (n, n_out, d + 1)
-    if out.shape[1] == 1:                                        # a binary logit: 0 vs logit
-        out = np.concatenate([np.zeros_like(out), out], axis=1)
-    K = out.shape[1]
-    # cell i, class k: its rows, then (f_j - f_k) . x <= c_k - c_j for every j != k
-    pairs = np.repeat(np.arange(n), K)
-    klass = np.tile(np.arange(K), n)
-    pos, pptr = _csr_positions(cells.ptr, pairs)
-    lengths = np.diff(pptr) + (K - 1)
-    ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-    is_extra = np.zeros(ptr[-1], dtype=bool)
-    for e in range(1, K):
-        is_extra[ptr[1:] - e] = True
-    others = np.array([[j for j in range(K) if j != k] for k in range(K)]).reshape(K, K - 1)
-    j = others[klass].ravel()
-    owner_rows = np.repeat(pairs, K - 1)
-    diff = out[owner_rows, j] - out[owner_rows, np.repeat(klass, K - 1)]
-    A = np.empty((ptr[-1], d))
-    b = np.empty(ptr[-1])
-    src = np.empty(ptr[-1], dtype=np.int64)
-    A[~is_extra], b[~is_extra], src[~is_extra] = cells.A[pos], cells.b[pos], cells.src[pos]
-    A[is_extra], b[is_extra], src[is_extra] = diff[:, :d], -diff[:, d], n_hidden + j
-    batch = polytopes(A, b, ptr, errors="ignore")
-    if (batch.status > 3).any():
-        raise DegenerateInputError(f"a decision region failed (status {batch.status.max()})")
-    # ties go to the lowest class: where f_j equals f_k on a whole cell for some j < k, class k
-    # never wins there (elsewhere ties only touch a set of measure zero)
-    tie = (~diff.any(axis=1)).reshape(len(pairs), K - 1) & (j.reshape(len(pairs), K - 1)
-                                                            < klass[:, None])
-    keep = np.flatnonzero((batch.status == 0) & ~tie.any(axis=1))
-    kpos, kptr = _csr_positions(ptr, keep)
-    batch = polytopes(A[kpos], b[kpos], kptr)
-    src = src[kpos]
-    _check_volume(batch, dom_volume)
-    parent, classes = pairs[keep], klass[keep]
-    labels = cells.labels[parent]
-    walls, boundary = _decision_walls(model, labels, classes, K, batch, src)
-    dom_rows = np.column_stack([dom_A, -dom_b])
-
-    def candidates(ids):
-        p, k = parent[ids], classes[ids]
-        rel = out[p] - out[p, k][:, None, :]                    # f_j - f_k on the cell
-        return np.concatenate([neuron_rows(p), rel,
-                               np.broadcast_to(dom_rows, (len(ids),) + dom_rows.shape)], axis=1)
-
-    def key_extra(ids, members):
-        return labels[ids] & ~members[:, :n_hidden]
-
-    hinges = _ridge_hinges(batch, src, n_hidden + K, candidates, key_extra,
-                           own_source=lambda ids: n_hidden + classes[ids])
-    return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes)
+def _winning_class(sources, bits):
+    """The class each fine cell gives: k wins where f_k > f_j for every j < k (bit (j, k) set)
+    and f_j <= f_k for every j > k; a comparison that vanishes on the whole cell has its bit
+    clear, so ties go to the lower class, as ``argmax`` does."""
+    K, pairs = sources.n_classes, sources.pairs
+    wins = np.ones((len(bits), K), dtype=bool)
+    for p, (j, k) in enumerate(pairs):
+        wins[:, k] &= bits[:, p]
+        wins[:, j] &= ~bits[:, p]
+    if not (wins.sum(axis=1) == 1).all():
+        raise RuntimeError("internal error: a cell has no single winning class")
+    return np.argmax(wins, axis=1)
 
 
-def _decision_walls(model, labels, classes, n_classes, batch, src):
-    """Walls of decision regions: across a neuron's facet the pattern flips (same class),
-    across the facet f_k = f_j the class becomes j (same pattern)."""
-    keys = _with_class_bits(labels, classes, n_classes)
-    return _walls_across(batch, src, keys, model.n_hidden, lambda X: _with_class_bits(
-        model.patterns(X), model.classes(X), n_classes))
+def _decision_regions(model, domain, sources, fine):
+    """Merge the fine cells (linear region x comparison signs) into decision regions: one per
+    (activation pattern, winning class); walls and hinges are the fine ones between different
+    regions, summed (a region may meet a neighbour along several fine walls)."""
+    from geomcore.partitions.cells import _grouped_hinges, _grouped_walls
 
+    n_hidden = model.n_hidden
+    pattern = fine.labels[:, :n_hidden]
+    klass = _winning_class(sources, fine.labels[:, n_hidden:])
+    keys = _with_class_bits(pattern, klass, sources.n_classes)
+    _, rep, region_of = np.unique(_label_keys(keys), return_index=True, return_inverse=True)
+    # regions ordered by pattern (binary, neuron 0 the lowest bit), then class
+    rank = np.lexsort(np.vstack([klass[rep], pattern[rep].T]))
+    n = len(rep)
+    new_id = np.empty(n, dtype=np.int64)
+    new_id[rank] = np.arange(n)
+    region_of = new_id[region_of.ravel()]
+    rep = rep[rank]
+    volumes = np.bincount(region_of, fine.volumes, minlength=n)
+    centroids = np.column_stack([np.bincount(region_of, fine.volumes * fine.centroids[:, k],
+                                             minlength=n)
+                                 for k in range(fine.ndim)]) / volumes[:, None]
+    walls = Walls(*_grouped_walls(fine.walls, region_of))
+    hinges = _grouped_hinges(fine.hinges, region_of, Hinges)
+    boundary = np.bincount(region_of, fine.boundary_areas, minlength=n)
+    labels, classes = pattern[rep], klass[rep]
 
-def _network_walls(model, labels, batch, src):
-    """Walls of linear regions: across a facet on neuron g the pattern flips at g."""
-    return _walls_across(batch, src, labels, model.n_hidden, model.patterns)
+    def batch():
+        # each region: its linear region's facets, then f_j - f_k <= 0 for every j != k
+        dom_A, dom_b, _ = _domain_halfspaces(domain, model.ndim)
+        lin = sources.rows_on_cells(labels)[:, :n_hidden]               # (n, n_hidden, d + 1)
+        out = model.output_rows(labels)
+        if out.shape[1] == 1:
+            out = np.concatenate([np.zeros_like(out), out], axis=1)
+        side = np.where(labels, -1.0, 1.0)[:, :, None]
+        rows = lin * side                                                # a . x + c <= 0
+        diff = out - out[np.arange(n), classes][:, None, :]
+        keep = np.ones(diff.shape[:2], dtype=bool)
+        keep[np.arange(n), classes] = False
+        dom = np.broadcast_to(np.column_stack([dom_A, -dom_b]), (n,) + (len(dom_b), model.ndim + 1))
+        H = np.concatenate([rows, diff[keep].reshape(n, -1, model.ndim + 1), dom], axis=1)
+        live = np.abs(H[:, :, :-1]).sum(axis=2) > 0
+        ptr = np.r_[0, np.cumsum(live.sum(axis=1))].astype(np.int64)
+        return polytopes(H[live][:, :-1], -H[live][:, -1], ptr)
 
-
-def _walls_across(batch, src, keys, n_hidden, point_keys):
-    """Walls and boundary areas from each cell's facets. keys: bool (n_cells, n_hidden [+ n_classes
-    one-hot]) identifying the cells; the cell across a facet on neuron g has bit g flipped, across
-    a class facet (source n_hidden + j) class j. In degenerate nets (another neuron vanishing on
-    the same facet) that guess finds no cell, and a point just beyond the facet decides."""
-    n = len(keys)
-    owner = np.repeat(np.arange(n), np.diff(batch.facet_offsets))
-    source = src[batch.facet_index]
-    boundary = np.bincount(owner[source < 0], weights=batch.facet_areas[source < 0], minlength=n)
-    on = np.flatnonzero(source >= 0)
-    cells = owner[on]
-    across = keys[cells].copy()
-    neuron = source[on] < n_hidden
-    across[np.flatnonzero(neuron), source[on][neuron]] ^= True
-    moved = np.flatnonzero(~neuron)
-    if moved.size:
-        n_classes = keys.shape[1] - n_hidden
-        across[moved, n_hidden:] = np.eye(n_classes, dtype=bool)[source[on][moved] - n_hidden]
-    neighbours = _find_labels(keys, across)
-    lost = np.flatnonzero(neighbours < 0)
-    if lost.size:
-        centroid, normal = batch.facet_centroids[on[lost]], batch.facet_normals[on[lost]]
-        X = centroid + 1e-7 * (1 + np.abs(centroid).max(axis=1))[:, None] * normal
-        neighbours[lost] = _find_labels(keys, point_keys(X))
-        if (neighbours < 0).any():
-            raise RuntimeError("internal error: a facet has no cell across it")
-    return _walls_from_pairs(batch, on, cells, neighbours), boundary
+    return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes,
+                     volumes=volumes, centroids=centroids)
 
 
 def _is_network(model):
