@@ -161,7 +161,7 @@ def pullback(network, pattern, layer):
             start += W.shape[0]
     G = A.T @ A
     full = A.shape[0] >= d and np.linalg.matrix_rank(A) == d
-    factor = float(np.sqrt(max(np.linalg.det(G), 0.0))) if full else 0.0
+    factor = float(abs(np.prod(np.diag(np.linalg.qr(A, mode="r"))))) if full else 0.0
     return LayerMap(A, c, G, factor)
 
 
@@ -194,16 +194,19 @@ def _hidden_maps(net, labels):
 
 
 def _rank_full(M_block, d, prev_ok):
-    """Whether each cell's map has rank ndim: an exact necessary count (at least ndim rows
-    not identically zero, here and in every earlier layer) and a float test (Hadamard ratio
-    of the metric above 1e-13)."""
+    """Whether each cell's map A (the first d columns of M_block) has rank ndim, its metric
+    and volume factor. The rank test is exact for the pattern: at least ndim rows not
+    identically zero here and full rank in the layer before (a ReLU's inactive rows are
+    exact zeros); the factor ``sqrt(det A^T A)`` is ``|det R|`` of a QR of A, which does not
+    square small singular values away."""
     A = M_block[:, :, :d]
-    nonzero = (A != 0).any(axis=2).sum(axis=1) >= d
+    ok = prev_ok & ((A != 0).any(axis=2).sum(axis=1) >= d)
     G = np.matmul(A.transpose(0, 2, 1), A)
-    det = np.linalg.det(G)
-    diag = np.prod(np.diagonal(G, axis1=1, axis2=2), axis=1)
-    ok = prev_ok & nonzero & (det > 1e-13 * np.where(diag > 0, diag, 1.0))
-    return ok, G, np.where(ok, np.sqrt(np.maximum(det, 0.0)), 0.0)
+    factor = np.zeros(len(A))
+    if ok.any():
+        R = np.linalg.qr(A[ok], mode="r")
+        factor[ok] = np.abs(np.prod(np.diagonal(R, axis1=1, axis2=2), axis=1))
+    return ok, G, factor
 
 
 def layer_profile(partition, network):
@@ -223,10 +226,12 @@ def layer_profile(partition, network):
 
     Notes
     -----
-    Vectorised over blocks of cells (batched matrix products and determinants; no Python
-    work per cell). A wall's area scales by ``sqrt(det(U^T G U))`` with U an orthonormal
-    basis of the wall's plane and G the metric of its lower cell (both cells' maps agree on
-    the wall); a hinge angle is ``pi - arccos`` of the facets' conormals in ``G^-1``:
+    Vectorised over blocks of cells (batched QR and matrix products; no Python work per
+    cell). A cell's volume scales by ``sqrt(det G) = |det R|`` for ``A = QR``; it is 0 where
+    the pattern forces ``rank A < ndim`` (fewer than ndim rows not identically zero in some
+    layer up to l; exact for generic weights). A wall's area scales by
+    ``sqrt(det(U^T G U))`` with U an orthonormal basis of the wall's plane and G the metric
+    of its lower cell (both cells' maps agree on the wall); a hinge angle is ``pi - arccos`` of the facets' conormals in ``G^-1``:
     ``n_a^T G^-1 n_b / sqrt(n_a^T G^-1 n_a n_b^T G^-1 n_b)``. Each hinge entry's two facets
     are found from the sources that vary around the hinge (see ``_cell_faces``).
 
@@ -288,14 +293,17 @@ def layer_profile(partition, network):
             wsel = np.flatnonzero((wcells[:, 0] >= c0) & (wcells[:, 0] < c1)) if len(wcells) \
                 else np.zeros(0, np.int64)
             if len(wsel):
-                Gw = G[wcells[wsel, 0] - c0]
                 if d > 1:
-                    Uw = U[wsel]
-                    S = np.matmul(np.matmul(Uw.transpose(0, 2, 1), Gw), Uw)
-                    det = np.linalg.det(S)
+                    # |det R| of a QR of A U: the wall's (d-1)-volume factor
+                    AU = np.matmul(Ms[l][wcells[wsel, 0] - c0, :, :d], U[wsel])
+                    if AU.shape[1] >= d - 1:
+                        R = np.linalg.qr(AU, mode="r")
+                        scale = np.abs(np.prod(np.diagonal(R, axis1=1, axis2=2), axis=1))
+                    else:
+                        scale = np.zeros(len(wsel))
                 else:
-                    det = np.ones(len(wsel))
-                wall_areas[l, wsel] = W.areas[wsel] * np.sqrt(np.maximum(det, 0.0))
+                    scale = np.ones(len(wsel))
+                wall_areas[l, wsel] = W.areas[wsel] * scale
             if len(hcells):
                 hsel = np.flatnonzero((hcells >= c0) & (hcells < c1))
                 if len(hsel):

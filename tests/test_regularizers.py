@@ -1,11 +1,13 @@
 """Geometric regularizers: SPEC 14's square in closed form, every gradient against central
 finite differences on arrangements and networks in 2-D and 3-D, and the errors."""
 
+import doctest
 import math
 
 import numpy as np
 import pytest
 
+import geomcore.regularizers
 from geomcore import Arrangement, Box, InvalidInputError, ReLUNetwork, partition
 from geomcore.regularizers import (
     Penalty,
@@ -285,3 +287,8 @@ def test_partition_of_another_model():
         boundary(net, partition(Arrangement([[1.0, 0.0]], [0.5]), Box([0, 0], [1, 1])))
     with pytest.raises(InvalidInputError, match="Arrangement or ReLUNetwork"):
         small_cells("model", part)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(geomcore.regularizers, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
