@@ -313,3 +313,18 @@ def test_docstring_examples(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_user_guide_examples():
+    import doctest
+    import os
+    import warnings
+
+    guide = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "user-guide.md")
+    if not os.path.exists(guide):
+        pytest.skip("docs/ not shipped (installed package without the source tree)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # scikit-learn convergence warnings
+        result = doctest.testfile(guide, module_relative=False,
+                                  optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 40 and result.failed == 0
