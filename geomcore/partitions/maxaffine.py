@@ -118,7 +118,7 @@ class MaxAffine:
         n = self.n_functions
         scale = np.abs(self.A).max() * np.abs(V).sum(axis=1) + np.abs(self.b).max()
         step = max(1, 2**22 // n)
-        rows, cols = [], []
+        rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for lo in range(0, len(V), step):
             F = V[lo:lo + step] @ self.A.T + self.b
             limit = F[np.arange(len(F)), own[lo:lo + step]] - NEAR * scale[lo:lo + step]
@@ -195,7 +195,7 @@ class Voronoi(MaxAffine):
         if tri is None:
             return (*_all_pairs(n), np.ones(n, dtype=bool))
         S = tri.simplices
-        ptr, idx = _pairs_of_simplices(S, n)
+        ptr, idx = (np.asarray(a, dtype=np.int64) for a in tri.vertex_neighbor_vertices)
         need = np.zeros(n, dtype=bool)
         need[np.unique(tri.convex_hull)] = True
         # circumcentres: 2 (p_k - p_0) . c' = |p_k - p_0|^2 with c = p_0 + c'
@@ -228,7 +228,7 @@ class Voronoi(MaxAffine):
             np.einsum("ij,ij->i", V, V) + np.einsum("ij,ij->i", p_own, p_own))
         k = min(n, d + 2)
         todo = np.arange(len(V))
-        rows, cols = [], []
+        rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         while len(todo):
             dist, nbr = self._tree.query(V[todo], k=k)
             dist, nbr = dist.reshape(len(todo), k), nbr.reshape(len(todo), k)
@@ -367,53 +367,97 @@ def _rows(model, cells, src_ptr, src_idx, dom_A, dom_b):
     return A, b, s, ptr
 
 
+def _row_keys(K, base):
+    """Rows of non-negative ints below `base` as sortable scalars (one int64 when they fit)."""
+    if float(base) ** K.shape[1] < 2.0**62:
+        flat = np.zeros(len(K), dtype=np.int64)
+        for col in range(K.shape[1]):
+            flat = flat * base + K[:, col]
+        return flat
+    return np.ascontiguousarray(K, dtype=np.int64).view(np.dtype((np.void, 8 * K.shape[1]))).ravel()
+
+
 def _verify(model, raw, cells, src, ptr, has_dom, dom_A, dom_b):
     """Check every computed cell against every function at its vertices.
 
-    Returns the per-vertex near sets (sites as they are, domain row r as n + r) and, for the
-    cells that fail, the sources to add: functions as good as the cell's own at a vertex but
-    not among its rows, and the domain rows for a cell computed without them that is unbounded
-    or reaches the domain's boundary."""
-    n = model.n_functions
+    A simple vertex (on ndim facets) is identified by its key: the cell's own function and
+    its facets' sources, which every cell through it shares; one query per key finds the
+    functions within the margin there. The vertex is *regular* when they (and the domain
+    rows through it) are all in its key. Irregular vertices keep their near sets (sites as
+    they are, domain row r as n + r) in ``raw["near_*"]`` for the hinges, and any function
+    there that the cell has no row for is returned as a source to add, as are the domain
+    rows for a cell computed without them that is unbounded or reaches the boundary."""
+    n, d = model.n_functions, model.ndim
+    m_d = len(dom_b)
     status = raw["status"]
     V = raw["vertices"]
+    n_v = len(V)
     owner = np.repeat(np.arange(len(cells)), np.diff(raw["vertex_offsets"]))
-    near_ptr, near_idx = model._near(V, cells[owner])
+    own = cells[owner]
+    code = np.where(src >= 0, src, n - 1 - src)
+    iptr, iidx = raw["incidence_indptr"], raw["incidence_indices"]
+    degree = np.diff(iptr)
+    inc_code = code[raw["facet_index"][raw["facet_offsets"][np.repeat(owner, degree)] + iidx]]
     # the domain's rows at each vertex
     slack = V @ dom_A.T - dom_b
     tol = NEAR * (np.abs(V) @ np.abs(dom_A).T + np.abs(dom_b))
-    on_dom = np.abs(slack) <= tol
+    vr, dr = np.nonzero(np.abs(slack) <= tol)
     out_dom = (slack > -tol).any(axis=1)
-    vr, dr = np.nonzero(on_dom)
-    site_owner = np.repeat(np.arange(len(V)), np.diff(near_ptr))
-    allv = np.r_[site_owner, vr]
-    order = np.argsort(allv, kind="stable")
-    near_idx = np.r_[near_idx, n + dr][order]
-    near_ptr = np.r_[0, np.cumsum(np.bincount(allv, minlength=len(V)))].astype(np.int64)
-    raw["near_indptr"], raw["near_indices"] = near_ptr, near_idx
-    # functions at a vertex that the cell has no row for
-    cell_of_entry = owner[np.repeat(np.arange(len(V)), np.diff(near_ptr))]
-    is_site = near_idx < n
-    key = cell_of_entry[is_site] * (n + 1) + near_idx[is_site]
+    # one query per simple vertex key, one per non-simple vertex
+    simple = degree == d
+    sv, nsv = np.flatnonzero(simple), np.flatnonzero(~simple)
+    K = np.empty((len(sv), d + 1), dtype=np.int64)
+    K[:, 0] = own[sv]
+    K[:, 1:] = inc_code[iptr[sv][:, None] + np.arange(d)]
+    K.sort(axis=1)
+    _, first, inverse = np.unique(_row_keys(K, n + m_d + 1), return_index=True,
+                                  return_inverse=True)
+    n_rep = len(first)
+    query_v = np.r_[sv[first], nsv]
+    q_ptr, q_idx = model._near(V[query_v], own[query_v])
+    query_of = np.empty(n_v, dtype=np.int64)
+    query_of[sv] = inverse.ravel()
+    query_of[nsv] = n_rep + np.arange(len(nsv))
+    q_owner = np.repeat(np.arange(len(query_v)), np.diff(q_ptr))
+    in_key = np.zeros(len(q_idx), dtype=bool)
+    ks = q_owner < n_rep
+    in_key[ks] = (K[first][q_owner[ks]] == q_idx[ks, None]).any(axis=1)
+    irregular = (np.bincount(q_owner[~in_key], minlength=len(query_v)) > 0)[query_of]
+    irregular[nsv] = True
+    slot = np.full(n_v, -1, dtype=np.int64)
+    slot[sv] = np.arange(len(sv))
+    dom_in_key = (slot[vr] >= 0) & (K[np.maximum(slot[vr], 0)] == (n + dr)[:, None]).any(axis=1)
+    irregular[vr[~dom_in_key]] = True
+    # near sets of the irregular vertices
+    iv = np.flatnonzero(irregular)
+    pos, sub_ptr = _csr_positions(q_ptr, query_of[iv])
+    keep_dom = irregular[vr]
+    ent_v = np.r_[np.repeat(iv, np.diff(sub_ptr)), vr[keep_dom]]
+    ent_c = np.r_[q_idx[pos], n + dr[keep_dom]]
+    order = np.argsort(ent_v, kind="stable")
+    ent_v, ent_c = ent_v[order], ent_c[order]
+    raw["near_indptr"] = np.r_[0, np.cumsum(np.bincount(ent_v, minlength=n_v))].astype(np.int64)
+    raw["near_indices"] = ent_c.astype(np.int64)
+    # functions at an irregular vertex that the cell has no row for
+    site = ent_c < n
+    cell_of_entry = owner[ent_v[site]]
+    key = cell_of_entry * (n + 1) + ent_c[site]
     row_owner = np.repeat(np.arange(len(cells)), np.diff(ptr))
     have = np.r_[row_owner[src >= 0] * (n + 1) + src[src >= 0],
-                 np.arange(len(cells)) * (n + 1) + cells[np.arange(len(cells))]]
+                 np.arange(len(cells)) * (n + 1) + cells]
     have.sort()
     at = np.minimum(np.searchsorted(have, key), len(have) - 1)
     lack = have[at] != key
-    miss_cell = cell_of_entry[is_site][lack]
-    miss_fn = near_idx[is_site][lack]
+    miss_cell, miss_fn = cell_of_entry[lack], ent_c[site][lack]
     # domain rows for cells without them that are unbounded or reach the boundary
     bad = status != 0
     hard = bad & has_dom[cells] & ~np.isin(status, (1, 3))
     if hard.any():
         i = int(np.flatnonzero(hard)[0])
-        raise _status_error(int(status[i]), None, model.ndim)
+        raise _status_error(int(status[i]), None, d)
     reach = np.zeros(len(cells), dtype=bool)
     reach[owner[out_dom]] = True
-    want_dom = ~has_dom[cells] & (bad | reach)
-    m_d = len(dom_b)
-    dom_cells = np.flatnonzero(want_dom)
+    dom_cells = np.flatnonzero(~has_dom[cells] & (bad | reach))
     add_cell = np.r_[miss_cell, np.repeat(dom_cells, m_d)]
     add_src = np.r_[miss_fn, np.tile(-1 - np.arange(m_d), len(dom_cells))]
     return add_cell, add_src
@@ -588,7 +632,7 @@ def _hinges(model, raw, labels, src, dom_A, dom_b):
     members = np.sort(np.column_stack([own_of, sa, sb]), axis=1)
     vert = _ridge_vertex(raw, ridge_owner, fa, fb)
     nptr, nidx = raw["near_indptr"], raw["near_indices"]
-    degenerate = np.diff(nptr) > d + 1
+    degenerate = np.diff(nptr) > 0
     slow = np.flatnonzero(degenerate[vert])
     extra = {}
     if len(slow):
@@ -623,12 +667,7 @@ def _hinges(model, raw, labels, src, dom_A, dom_b):
         keys.sort(axis=1)
     else:
         keys = members
-    if float(sentinel + 1) ** width < 2.0**62:
-        flat = np.zeros(len(keys), dtype=np.int64)
-        for col in range(width):
-            flat = flat * (sentinel + 1) + keys[:, col]
-    else:
-        flat = np.ascontiguousarray(keys).view(np.dtype((np.void, 8 * width))).ravel()
+    flat = _row_keys(keys, sentinel + 1)
     uniq, hinge_of = np.unique(flat, return_inverse=True)
     hinge_of = hinge_of.ravel()
     # one entry per (hinge, cell): a cell may touch a hinge through several tiny ridges
