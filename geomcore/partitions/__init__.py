@@ -14,15 +14,23 @@ point carries, for :meth:`Partition.locate`), and a build function registered wi
 :func:`_dispatch.register`.
 """
 
+from geomcore.partitions._dispatch import partition
 from geomcore.partitions._model import Box, Hinges, Partition, Walls
 from geomcore.partitions.arrangement import Arrangement
 from geomcore.partitions.maxaffine import MaxAffine, Voronoi
-from geomcore.partitions._dispatch import partition
 
-__all__ = ["Box", "Arrangement", "MaxAffine", "Voronoi", "Walls", "Hinges", "Partition",
-           "partition"]
+__all__ = [
+           "Arrangement",
+           "Box",
+           "Hinges",
+           "MaxAffine",
+           "Partition",
+           "Voronoi",
+           "Walls",
+           "partition",
+]
 
 # the remaining sources register themselves on import
-from geomcore.partitions import cells as _cells  # noqa: E402,F401
-from geomcore.partitions import network as _network  # noqa: E402,F401
-from geomcore.partitions import trees as _trees  # noqa: E402,F401
+from geomcore.partitions import cells as _cells  # noqa: F401
+from geomcore.partitions import network as _network  # noqa: F401
+from geomcore.partitions import trees as _trees  # noqa: F401

@@ -7,6 +7,7 @@ the kernel's measure stage (``polytope_measures``) on the complex's own vertices
 so the numbers and the combinatorics always describe the same cells.
 """
 
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -137,9 +138,9 @@ def complex_partition(cx, model, domain, dom_volume, classes=None):
                   m["facet_normals"][lower[worder]], m["facet_centroids"][lower[worder]])
     hinges = _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts)
 
-    def batch():
-        return polytopes(normals, offsets, cx.cf_ptr)
-
+    # cell(i) recomputes the cell from its facet rows when first asked (a partial, so that
+    # the partition pickles)
+    batch = partial(polytopes, normals, offsets, cx.cf_ptr)
     part = Partition(model, domain, cx.labels, batch, walls, hinges, boundary,
                      classes=classes, volumes=volumes, centroids=centroids)
     part._halfspaces = (normals, offsets, cx.cf_ptr, cx.cf_idx)

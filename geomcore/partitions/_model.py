@@ -11,7 +11,7 @@ from geomcore._validation import as_float_matrix, as_float_vector
 from geomcore.errors import DegenerateInputError, InvalidInputError
 from geomcore.polytope import Polytope, polytopes
 
-__all__ = ["Box", "Walls", "Hinges", "Partition"]
+__all__ = ["Box", "Hinges", "Partition", "Walls"]
 
 
 class Box:

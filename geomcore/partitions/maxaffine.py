@@ -114,14 +114,17 @@ class MaxAffine:
 
     def _near(self, V, own):
         """CSR (indptr, indices) of the functions within the margin of function own[p] at
-        vertex V[p] (own included): the rows a cell must have, blocked dense products."""
+        vertex V[p] (own included) where own[p] is within the margin of the largest there;
+        elsewhere those within the margin of the largest (blocked dense products)."""
         n = self.n_functions
         scale = np.abs(self.A).max() * np.abs(V).sum(axis=1) + np.abs(self.b).max()
         step = max(1, 2**22 // n)
         rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
         for lo in range(0, len(V), step):
             F = V[lo:lo + step] @ self.A.T + self.b
-            limit = F[np.arange(len(F)), own[lo:lo + step]] - NEAR * scale[lo:lo + step]
+            tol = NEAR * scale[lo:lo + step]
+            f_own = F[np.arange(len(F)), own[lo:lo + step]]
+            limit = np.maximum(f_own, F.max(axis=1) - tol) - tol
             r, c = np.nonzero(F >= limit[:, None])
             rows.append(r + lo)
             cols.append(c)
@@ -220,18 +223,22 @@ class Voronoi(MaxAffine):
         return ptr, idx, need
 
     def _near(self, V, own):
-        """The sites within the margin of the distance to site own[p] at vertex V[p] (KD-tree
-        queries of d + 2 neighbours, more where those are all as near)."""
+        """The sites within the margin of the distance to site own[p] at vertex V[p] where own
+        is within the margin of the nearest, else those within the margin of the nearest
+        (KD-tree queries of d + 2 neighbours, more where those are all as near)."""
         n, d = self.points.shape
         p_own = self.points[own]
-        limit = np.einsum("ij,ij->i", V - p_own, V - p_own) + NEAR * (
-            np.einsum("ij,ij->i", V, V) + np.einsum("ij,ij->i", p_own, p_own))
+        d2_own = np.einsum("ij,ij->i", V - p_own, V - p_own)
+        tol = NEAR * (np.einsum("ij,ij->i", V, V) + np.einsum("ij,ij->i", p_own, p_own))
         k = min(n, d + 2)
         todo = np.arange(len(V))
         rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        limit = None
         while len(todo):
             dist, nbr = self._tree.query(V[todo], k=k)
             dist, nbr = dist.reshape(len(todo), k), nbr.reshape(len(todo), k)
+            if limit is None:     # own's distance, or the nearest one's where own is beaten
+                limit = np.minimum(d2_own, np.square(dist[:, 0]) + tol) + tol
             within = np.square(dist) <= limit[todo, None]
             more = within[:, -1] & (k < n)
             r, c = np.nonzero(within & ~more[:, None])
@@ -514,7 +521,7 @@ def max_affine_partition(model, domain, *, max_cells=None):
     has_dom = need_dom.copy()
     parts, where = [], np.zeros((n, 2), dtype=np.int64)
     pending = np.arange(n)
-    for _ in range(64):
+    for _ in range(256):
         A, b, src, ptr = _rows(model, pending, src_ptr, src_idx, dom_A, dom_b)
         batch = polytopes(A, b, ptr, errors="ignore")
         raw = dict(batch._raw)
@@ -529,7 +536,7 @@ def max_affine_partition(model, domain, *, max_cells=None):
         src_ptr, src_idx = _csr_union(src_ptr, src_idx, cells, add_src, n)
         pending = np.unique(cells)
     else:
-        raise RuntimeError("internal error: the cells did not settle after 64 rounds")
+        raise RuntimeError("internal error: the cells did not settle after 256 rounds")
     # the final version of each cell, kept where it has interior, in function order
     if len(parts) > 1:
         starts = np.cumsum([0] + [len(p[4]) - 1 for p in parts])

@@ -3,6 +3,8 @@ neuron by neuron, and decision regions, each linear region cut by the argmax of 
 
 
 
+from functools import partial
+
 import numpy as np
 
 from geomcore._memory import check_fits
@@ -101,26 +103,30 @@ def _decision_regions(model, domain, sources, fine):
     boundary = np.bincount(region_of, fine.boundary_areas, minlength=n)
     labels, classes = pattern[rep], klass[rep]
 
-    def batch():
-        # each region: its linear region's facets, then f_j - f_k <= 0 for every j != k
-        dom_A, dom_b, _ = _domain_halfspaces(domain, model.ndim)
-        lin = sources.rows_on_cells(labels)[:, :n_hidden]               # (n, n_hidden, d + 1)
-        out = model.output_rows(labels)
-        if out.shape[1] == 1:
-            out = np.concatenate([np.zeros_like(out), out], axis=1)
-        side = np.where(labels, -1.0, 1.0)[:, :, None]
-        rows = lin * side                                                # a . x + c <= 0
-        diff = out - out[np.arange(n), classes][:, None, :]
-        keep = np.ones(diff.shape[:2], dtype=bool)
-        keep[np.arange(n), classes] = False
-        dom = np.broadcast_to(np.column_stack([dom_A, -dom_b]), (n,) + (len(dom_b), model.ndim + 1))
-        H = np.concatenate([rows, diff[keep].reshape(n, -1, model.ndim + 1), dom], axis=1)
-        live = np.abs(H[:, :, :-1]).sum(axis=2) > 0
-        ptr = np.r_[0, np.cumsum(live.sum(axis=1))].astype(np.int64)
-        return polytopes(H[live][:, :-1], -H[live][:, -1], ptr)
-
+    batch = partial(_region_polytopes, model, domain, sources, labels, classes)
     return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes,
                      volumes=volumes, centroids=centroids)
+
+
+def _region_polytopes(model, domain, sources, labels, classes):
+    """The decision regions as polytopes (for Partition.cell)."""
+    # each region: its linear region's facets, then f_j - f_k <= 0 for every j != k
+    n, n_hidden = labels.shape
+    dom_A, dom_b, _ = _domain_halfspaces(domain, model.ndim)
+    lin = sources.rows_on_cells(labels)[:, :n_hidden]               # (n, n_hidden, d + 1)
+    out = model.output_rows(labels)
+    if out.shape[1] == 1:
+        out = np.concatenate([np.zeros_like(out), out], axis=1)
+    side = np.where(labels, -1.0, 1.0)[:, :, None]
+    rows = lin * side                                                # a . x + c <= 0
+    diff = out - out[np.arange(n), classes][:, None, :]
+    keep = np.ones(diff.shape[:2], dtype=bool)
+    keep[np.arange(n), classes] = False
+    dom = np.broadcast_to(np.column_stack([dom_A, -dom_b]), (n,) + (len(dom_b), model.ndim + 1))
+    H = np.concatenate([rows, diff[keep].reshape(n, -1, model.ndim + 1), dom], axis=1)
+    live = np.abs(H[:, :, :-1]).sum(axis=2) > 0
+    ptr = np.r_[0, np.cumsum(live.sum(axis=1))].astype(np.int64)
+    return polytopes(H[live][:, :-1], -H[live][:, -1], ptr)
 
 
 def _is_network(model):
