@@ -6,6 +6,7 @@ runs the full campaign (200 networks per case and region kind, every one against
 search; hours on two cores).
 """
 
+import itertools
 import os
 
 import numpy as np
@@ -27,7 +28,7 @@ def he_network(d, widths, n_out, seed):
     rng = np.random.default_rng(seed)
     sizes = [d] + list(widths) + [n_out]
     weights, biases = [], []
-    for n_in, n_next in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_next in itertools.pairwise(sizes):
         weights.append(rng.standard_normal((n_next, n_in)) * np.sqrt(2 / n_in))
         biases.append(0.1 * rng.standard_normal(n_next))
     return ReLUNetwork(weights, biases)

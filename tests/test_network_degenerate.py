@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from test_partitions import check_invariants
 
 from geomcore import Arrangement, Box, ReLUNetwork, partition
 from geomcore.partitions._complex import AffineSources, CellComplex
-from test_partitions import check_invariants
 
 
 def test_deep_neuron_through_an_existing_vertex():
