@@ -154,17 +154,15 @@ def test_load_npz_rejects_foreign_files(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # pickling
 
-# Partition keeps a not-yet-built cell batch as a local function (built on first use); such a
-# partition does not pickle until a Partition.__getstate__ builds it. Marked here so that the
-# fix shows up as an XPASS to remove.
+# A tree partition keeps its not-yet-built cell boxes as a local function (built on first use),
+# which does not pickle. Marked here so that the fix shows up as an XPASS to remove.
 _LAZY = pytest.mark.xfail(strict=True, raises=(AttributeError, pickle.PicklingError),
-                          reason="Partition pickles its lazy batch maker (a local function)")
+                          reason="a fresh tree Partition pickles its lazy batch maker, a local "
+                                 "function")
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("arrangement", marks=_LAZY), pytest.param("network", marks=_LAZY),
-    pytest.param("decision", marks=_LAZY), "voronoi", pytest.param("3d", marks=_LAZY),
-    pytest.param("tree", marks=_LAZY)])
+@pytest.mark.parametrize("name", ["arrangement", "network", "decision", "voronoi", "3d",
+                                  pytest.param("tree", marks=_LAZY)])
 def test_fresh_partition_pickles(name):
     if name not in PARTS:
         pytest.skip("scikit-learn not installed")

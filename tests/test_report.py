@@ -77,6 +77,12 @@ def _check_against_api(s, model, domain, X, y):
     if sharp:
         ang = min_hinge_angles(part)
         assert sharp[0]["min_angle_deg"] == pytest.approx(np.degrees(np.nanmin(ang)))
+    if "regularizers" in s:              # two independent computations of SPEC 10's terms
+        r = s["regularizers"]
+        assert r["shape_quality"] == pytest.approx(float(np.sum(q - 1)), rel=1e-9)
+        assert r["boundary"] == pytest.approx(float(np.sum(part.walls.areas)), rel=1e-9)
+        ang = min_hinge_angles(part)
+        assert (r["sharp_angles"] > 0) == bool(np.nanmin(ang) < np.pi / 6)
     refined = gc.refine(model, X, y, domain=domain)
     inside = refined.partition.locate(X) >= 0
     assert s["spline"]["mse_spline"] == pytest.approx(
@@ -113,6 +119,18 @@ def test_builtin_example_numbers_equal_the_api(builtin):
         _check_against_api(s, subj.model, subj.domain, subj.X, subj.y)
     mlp = summary["models"][0]
     assert mlp["family"] == "network" and mlp["ndim"] == 2
+    try:
+        from geomcore.pullback import layer_profile
+    except ImportError:
+        layer_profile = None
+    if layer_profile is not None:        # the optional sections appear once their modules exist
+        assert "regularizers" in mlp and "layer_profile" in mlp
+        assert "mlp_layers.png" in mlp["figures"]
+        lp = layer_profile(gc.partition(subjects[0].model, subjects[0].domain),
+                           subjects[0].network)
+        np.testing.assert_allclose(mlp["layer_profile"]["volume_sum"],
+                                   np.asarray(lp.volumes).sum(axis=1), rtol=1e-12)
+        assert mlp["layer_profile"]["volume_sum"][0] == pytest.approx(mlp["volume_sum"])
     # the network's cells are activation regions: one per distinct pattern of the centroids
     part = gc.partition(subjects[0].model, subjects[0].domain)
     pats = subjects[0].network.patterns(part.centroids)

@@ -32,8 +32,8 @@ from geomcore.report._models import (
 
 __all__ = ["build_report", "main", "add_arguments", "ReportError", "EXAMPLES", "NPZ_KEYS"]
 
-_STEPS = ("partition", "nerve", "betti numbers", "masses", "spectrum", "curvature", "spline",
-          "layer profile", "figures")
+_STEPS = ("data cells", "2-D slice", "partition", "nerve", "betti numbers", "masses", "spectrum", "curvature", "spline",
+          "regularizers", "layer profile", "figures")
 
 
 def _bar(total, enabled):
@@ -125,7 +125,7 @@ def build_report(model=None, *, example="moons", data=None, arch=None, out="geom
             analysis.summary["timings_s"]["figures"] = round(time.perf_counter() - start, 4)
             analysis.summary["figures"] = [f for f, _ in figs]
             if bar is not None:
-                bar.update(len(_STEPS) - len(done))
+                bar.update(max(0, len(_STEPS) - len(done)))
             summaries.append(analysis.summary)
             figures.append(figs)
     finally:

@@ -103,6 +103,16 @@ def _section(s, figs):
     if "layer_profile" in s:
         lp = ("<h3>Layer profile</h3><p>Collapsed cells per layer: "
               + ", ".join(map(str, s["layer_profile"]["collapsed_cells"])) + ".</p>")
+    rg = ""
+    if "regularizers" in s:
+        r = s["regularizers"]
+        rg = ("<h3>Geometric regularizers (SPEC 10)</h3><p>Values of the penalties on this "
+              "partition (each with an exact gradient in <code>geomcore.regularizers</code>):</p>"
+              "<table><tr>" + "".join(f"<th>{_e(k.replace('_', ' '))}</th>" for k in r)
+              + "</tr><tr>" + "".join(f"<td>{_num(v)}</td>" for v in r.values())
+              + "</tr></table><p>small cells: cells below a tenth of the mean volume; boundary: "
+              "the total wall area; sharp angles: hinge angles below 30 degrees; shape quality: "
+              "the sum of <code>q - 1</code> over the cells.</p>")
     dc = ""
     if "data_cells" in s:
         d = s["data_cells"]
@@ -130,7 +140,7 @@ def _section(s, figs):
 <p>Mean squared error on the points: {_num(sp['mse_cell_means'])} with the per-cell means,
 {_num(sp['mse_spline'])} with the spline (which smooths across walls, so it gives up a little
 fit on the data); {sp['empty_cells_filled']} cells without data were filled in.</p>
-{lp}{dc}
+{rg}{lp}{dc}
 <h3>Most problematic cells</h3>
 <p>Slivers have a large isoperimetric quality <code>q = perimeter^d / (vol^(d-1) q_ball)</code>
 (1 for a ball); sharp angles are the smallest dihedral angles at hinges; curvature is the

@@ -231,6 +231,19 @@ def analyse(subject, *, step=lambda name: None):
     mse_before = float(np.mean((a.spline_before[refined.partition.locate(X[inside])] - y_in) ** 2))
     mse_after = float(np.mean((refined.predict(X[inside]) - y_in) ** 2))
 
+    reg_mod = None
+    try:
+        from geomcore import regularizers as reg_mod
+    except ImportError:
+        pass
+    regs = {}
+    if reg_mod is not None and isinstance(subject.model, (gc.ReLUNetwork, gc.Arrangement)):
+        def penalties():
+            return {term: float(reg_mod.penalty(term, subject.model, part).value)
+                    for term in ("small_cells", "boundary", "sharp_angles", "shape_quality")
+                    if term in reg_mod.TERMS}
+        regs = timed("regularizers", penalties)
+
     if profile_mod is not None and subject.network is not None and hasattr(
             profile_mod, "layer_profile"):
         a.layer_profile = timed("layer profile", lambda: profile_mod.layer_profile(
@@ -280,6 +293,8 @@ def analyse(subject, *, step=lambda name: None):
             "volume_sum": [float(x) for x in v.sum(axis=1)],
             "collapsed_cells": [int(x) for x in (v <= 0).sum(axis=1)],
         }
+    if regs:
+        s["regularizers"] = regs
     if a.data_cells is not None:
         dc = a.data_cells
         s["data_cells"] = {"n_cells": int(dc.n_cells), "n_points": int(dc.n_points),
