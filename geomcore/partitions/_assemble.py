@@ -8,6 +8,7 @@ so the numbers and the combinatorics always describe the same cells.
 """
 
 from functools import partial
+from itertools import pairwise
 from types import SimpleNamespace
 
 import numpy as np
@@ -37,12 +38,16 @@ def facet_rows(cx, owner, sources):
     dom = sources < n_dom
     normals[dom], offsets[dom] = cx.dom_A[sources[dom]], cx.dom_b[sources[dom]]
     hid = np.flatnonzero(~dom)
-    for lo in range(0, len(hid), _CHUNK * 8):
-        part = hid[lo:lo + _CHUNK * 8]
-        cells, inverse = np.unique(owner[part], return_inverse=True)
-        rows = cx.sources.rows_on_cells(cx.labels[cells])         # (nc, n, d + 1)
+    # chunks of whole cells (owner is sorted), so that each cell's maps are built once
+    bounds = np.searchsorted(owner[hid], np.arange(0, owner[-1] + _CHUNK + 1 if len(owner) else 1,
+                                                   _CHUNK))
+    for lo, hi in pairwise(bounds):
+        if lo == hi:
+            continue
+        part = hid[lo:hi]
         g = sources[part] - n_dom
-        r = rows[inverse, g]
+        cells, at = np.unique(owner[part], return_inverse=True)
+        r = cx.sources.rows_of(cx.labels[cells], at.ravel(), g)
         side = np.where(cx.labels[owner[part], g], -1.0, 1.0)     # active side: -z <= 0
         normals[part] = side[:, None] * r[:, :d]
         offsets[part] = -side * r[:, d]

@@ -105,15 +105,23 @@ class AffineSources:
                 err = err + _U * np.abs(h)
         raise IndexError(layer)
 
+    def propagate(self, Z, E, layer):
+        """Pre-activations of layer `layer` from those of layer `layer - 1` at the same points
+        (Z, with error bounds E): ``W act(Z) + b``, with the bound ``|W| E`` plus the rounding
+        of the product. No coordinates are involved, so no coordinate error enters."""
+        W, b, A = self.weights[layer], self.biases[layer], self._abs[layer]
+        h = np.where(Z > 0, Z, self.slope * Z)
+        eh = E + _U * np.abs(h) if self.slope else E
+        z = h @ W.T + b
+        gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
+        err = eh @ A.T + gamma * (np.abs(h) @ A.T + np.abs(b)) + 1e-300
+        if self.pairs is not None and layer == len(self.weights) - 1:
+            return self._compare(layer, z, err)
+        return z, err
+
     def exact_layer_values(self, x, layer):
         """The pre-activations of layer `layer` at the exact rational point x (list of mpq)."""
-        import gmpy2
-
-        if self._exact is None:
-            self._exact = [([[gmpy2.mpq(float(v)) for v in row] for row in W],
-                            [gmpy2.mpq(float(v)) for v in b])
-                           for W, b in zip(self.weights, self.biases)]
-            self._slope = gmpy2.mpq(self.slope)
+        self._exact_weights()
         h = list(x)
         for l in range(layer + 1):
             Wq, bq = self._exact[l]
@@ -124,6 +132,56 @@ class AffineSources:
                 return z
             h = [v if v > 0 else self._slope * v for v in z]
         raise IndexError(layer)
+
+    def exact_next(self, z, layer):
+        """Exact pre-activations of `layer` from the exact ones z of layer `layer - 1`."""
+        self._exact_weights()
+        Wq, bq = self._exact[layer]
+        h = [v if v > 0 else self._slope * v for v in z]
+        out = [sum((w * x for w, x in zip(row, h) if x and w), bb) for row, bb in zip(Wq, bq)]
+        if self.pairs is not None and layer == len(self.weights) - 1:
+            return self._compare(layer, out)
+        return out
+
+    def _exact_weights(self):
+        import gmpy2
+
+        if self._exact is None:
+            self._exact = [([[gmpy2.mpq(float(v)) for v in row] for row in W],
+                            [gmpy2.mpq(float(v)) for v in b])
+                           for W, b in zip(self.weights, self.biases)]
+            self._slope = gmpy2.mpq(self.slope)
+
+    def rows_of(self, labels, cells, neurons):
+        """The pre-activation of source ``neurons[i]`` as an affine function on the cell with
+        labels ``labels[cells[i]]``: shape (len(neurons), ndim + 1), rows ``[a, c]`` meaning
+        ``a . x + c``. One GEMM per layer over all the cells (their pulled-back maps stacked),
+        gathering only the rows asked for."""
+        n, d = labels.shape[0], self.ndim
+        out = np.empty((len(neurons), d + 1))
+        M = np.broadcast_to(np.eye(d)[:, None, :], (d, n, d)).reshape(d, n * d)  # (n_in, n d)
+        v = np.zeros((n, d))
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            Z = (W @ M).reshape(W.shape[0], n, d)                 # (n_out, n, d)
+            z = v @ W.T + b                                        # (n, n_out)
+            last = self.pairs is not None and l == len(self.weights) - 1
+            lo, hi = self.starts[l], self.starts[l + 1]
+            mine = np.flatnonzero((neurons >= lo) & (neurons < hi))
+            if mine.size:
+                k, c = neurons[mine] - lo, cells[mine]
+                if last:
+                    j, k = self.pairs[k, 0], self.pairs[k, 1]
+                    out[mine, :d] = Z[k, c] - Z[j, c]
+                    out[mine, d] = z[c, k] - z[c, j]
+                else:
+                    out[mine, :d] = Z[k, c]
+                    out[mine, d] = z[c, k]
+            if last or l == len(self.weights) - 1:
+                break
+            D = np.where(labels[:, lo:hi], 1.0, self.slope)       # (n, n_out)
+            M = (Z * D.T[:, :, None]).reshape(W.shape[0], n * d)
+            v = D * z
+        return out
 
     def rows_on_cells(self, labels):
         """Every source's pre-activation as an affine function on each cell (from the cells'
@@ -146,6 +204,27 @@ class AffineSources:
         return np.concatenate(rows, axis=1)
 
 
+class _Table:
+    """Rows that grow by appending, in a buffer that doubles (amortised O(1) per row)."""
+
+    def __init__(self, rows):
+        self.buf = np.array(rows)
+        self.n = len(self.buf)
+
+    @property
+    def rows(self):
+        return self.buf[:self.n]
+
+    def append(self, rows):
+        need = self.n + len(rows)
+        if need > len(self.buf):
+            grown = np.empty((max(need, 2 * len(self.buf)),) + self.buf.shape[1:], self.buf.dtype)
+            grown[:self.n] = self.buf[:self.n]
+            self.buf = grown
+        self.buf[self.n:need] = rows
+        self.n = need
+
+
 class CellComplex:
     """The cells of a domain cut by sources, with shared vertices (see the module docstring).
 
@@ -165,15 +244,16 @@ class CellComplex:
         self.n_words = (n_dom + sources.n + 63) // 64
         first = polytopes(dom_A, dom_b, np.array([0, n_dom]), measures=False)
         nv = len(first.vertices)
-        self.X = np.array(first.vertices, dtype=np.float64)
-        self.VB = np.zeros((nv, self.n_words), dtype=np.uint64)
+        self._X = _Table(np.array(first.vertices, dtype=np.float64))
+        self._VB = _Table(np.zeros((nv, self.n_words), dtype=np.uint64))
         cell = first[0]
         incidence = cell.incidence.tocoo()
         self._set_bits(incidence.row, cell.facet_index[incidence.col])
         # exact domain vertices (a box's are doubles already)
-        self._exact = {}
-        self._recipe = np.full((nv, 3), -1, dtype=np.int64)      # (u, w, source) of new vertices
-        self.R = np.zeros(nv)
+        self._exact = {}                # exact coordinates of the domain vertices
+        self._exact_z = {}              # (vertex, layer) -> exact pre-activations
+        self._recipe = _Table(np.full((nv, 3), -1, dtype=np.int64))  # (u, w, source), new ones
+        self._R = _Table(np.zeros(nv))
         self._n_domain_vertices = nv
         self._domain_exact(first)
         self.cv_ptr = np.array([0, nv], dtype=np.int64)
@@ -184,6 +264,21 @@ class CellComplex:
         self.n_exact = 0
 
     # -- vertices ---------------------------------------------------------------------------
+
+    @property
+    def X(self):
+        """Vertex coordinates (float, within R of the exact vertices)."""
+        return self._X.rows
+
+    @property
+    def R(self):
+        """Proven max-norm error radius of each vertex's coordinates."""
+        return self._R.rows
+
+    @property
+    def VB(self):
+        """Bitsets (uint64 words) of the sources through each vertex."""
+        return self._VB.rows
 
     def _set_bits(self, vertices, source_ids):
         words, bits = np.divmod(np.asarray(source_ids, dtype=np.int64), 64)
@@ -214,28 +309,46 @@ class CellComplex:
         bits = np.unpackbits(self.VB[v].view(np.uint8), bitorder="little")
         return np.flatnonzero(bits)
 
-    def _exact_vertex(self, v):
-        """Exact coordinates of vertex v (list of mpq), from its edge's endpoints."""
-        stack = [v]
+    def _exact_values(self, v, layer):
+        """Exact pre-activations (list of mpq) of `layer` at vertex v, memoised.
+
+        A domain vertex: a forward pass from its exact coordinates. A vertex made on edge u w
+        by source s of layer l_s: for layers up to l_s every value is affine along the edge,
+        so it is the interpolation of u's and w's at ``t = z_s(u) / (z_s(u) - z_s(w))``;
+        later layers follow by ``W act(z) + b``. Only O(width) rational operations a layer
+        per vertex, except one forward step per later layer."""
+        memo, stack = self._exact_z, [(v, layer)]
         while stack:
-            top = stack[-1]
-            if top in self._exact:
+            key = stack[-1]
+            if key in memo:
                 stack.pop()
                 continue
-            u, w, src = self._recipe[top]
-            missing = [p for p in (u, w) if p not in self._exact]
-            if missing:
-                stack.extend(missing)
+            top, lay = key
+            u, w, src = self._recipe.rows[top]
+            if u < 0:                                       # a domain vertex
+                if lay == 0:
+                    memo[key] = self.sources.exact_layer_values(self._exact[top], 0)
+                elif (top, lay - 1) in memo:
+                    memo[key] = self.sources.exact_next(memo[(top, lay - 1)], lay)
+                else:
+                    stack.append((top, lay - 1))
                 continue
-            layer, _ = self._layer_of(src)
-            k = src - self.n_dom - self.sources.starts[layer]
-            xu, xw = self._exact[u], self._exact[w]
-            zu = self.sources.exact_layer_values(xu, layer)[k]
-            zw = self.sources.exact_layer_values(xw, layer)[k]
+            ls, _ = self._layer_of(src)
+            if lay > ls:
+                if (top, lay - 1) in memo:
+                    memo[key] = self.sources.exact_next(memo[(top, lay - 1)], lay)
+                else:
+                    stack.append((top, lay - 1))
+                continue
+            need = [q for q in ((u, ls), (w, ls), (u, lay), (w, lay)) if q not in memo]
+            if need:
+                stack.extend(need)
+                continue
+            k = src - self.n_dom - self.sources.starts[ls]
+            zu, zw = memo[(u, ls)][k], memo[(w, ls)][k]
             t = zu / (zu - zw)
-            self._exact[top] = [a + t * (c - a) for a, c in zip(xu, xw)]
-            stack.pop()
-        return self._exact[v]
+            memo[key] = [a + t * (c - a) for a, c in zip(memo[(u, lay)], memo[(w, lay)])]
+        return memo[(v, layer)]
 
     def _layer_of(self, src):
         g = src - self.n_dom
@@ -245,28 +358,35 @@ class CellComplex:
     # -- splitting ---------------------------------------------------------------------------
 
     def insert_layer(self, layer, on_neuron=None):
-        """Split the complex by every neuron of a hidden layer, in order."""
-        Z, E = self.sources.values(self.X, layer)
-        E = E + self.sources.lipschitz[layer][None, :] * self.R[:, None]
+        """Split the complex by every neuron of a hidden layer, in order (layers in order).
+
+        The layer's values at the vertices come from the previous layer's values (kept from
+        its insertion) by :meth:`AffineSources.propagate`; the first layer's from the exact
+        domain vertices. New vertices get them by interpolation along their edge."""
+        if layer == 0:
+            Z, E = self.sources.values(self.X, 0)
+            E = E + self.sources.lipschitz[0][None, :] * self.R[:, None]
+        else:
+            Z, E = self.sources.propagate(self._Z, self._E, layer)
+        Z, E = _Table(Z), _Table(E)
         for k in range(self.sources.sizes[layer]):
-            Z, E = self._insert(layer, k, Z, E)
+            self._insert(layer, k, Z, E)
             if on_neuron is not None:
                 on_neuron(k)
+        self._Z, self._E = Z.rows, E.rows
 
     def _signs(self, layer, k, Z, E):
         """Exact signs of neuron k of `layer` at every vertex (int8), refining Z, E in place
         where the exact path ran."""
+        Z, E = Z.rows, E.rows
         z = Z[:, k]
         s = np.sign(z).astype(np.int8)
         unsure = np.flatnonzero(~(np.abs(z) > E[:, k]))
         for v in unsure:
-            x = self._exact_vertex(v)
-            zq = self.sources.exact_layer_values(x, layer)
+            zq = self._exact_values(v, layer)
             self.n_exact += 1
             s[v] = (zq[k] > 0) - (zq[k] < 0)
-            # the vertex is now known exactly: tighten its coordinates and values
-            self.X[v] = [float(t) for t in x]
-            self.R[v] = _U * np.abs(self.X[v]).max()
+            # the values are now known exactly: tighten them for the layer's later neurons
             Z[v] = [float(t) for t in zq]
             E[v] = _U * np.abs(Z[v]) + 1e-300
         return s
@@ -285,7 +405,7 @@ class CellComplex:
         self.labels[has_pos & ~has_neg, bit] = True
         cut = np.flatnonzero(has_neg & has_pos)
         if not cut.size:
-            return Z, E
+            return
         ecell, eu, ew, nptr, nfac, pptr, pfac = split_cells(
             self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB, s, cut, self.d)
         # one new vertex per crossed edge, shared by every cell around it
@@ -294,7 +414,7 @@ class CellComplex:
         ukey, edge_vertex = np.unique(key, return_inverse=True)
         u, w = ukey // nv, ukey % nv
         new = nv + np.arange(len(ukey))
-        Z, E = self._new_vertices(layer, k, src, u, w, Z, E)
+        self._new_vertices(layer, k, src, u, w, Z, E)
         # children: the negative side of cut cell i is child 2 i, the positive side 2 i + 1
         owner = np.repeat(np.arange(len(self.cv_ptr) - 1), np.diff(self.cv_ptr))
         pos_in_cut = np.full(len(self.cv_ptr) - 1, -1)
@@ -327,13 +447,13 @@ class CellComplex:
         child_labels = np.repeat(self.labels[cut], 2, axis=0)
         child_labels[1::2, bit] = True
         self.labels = np.concatenate([self.labels[keep], child_labels])
-        return Z, E
 
     def _new_vertices(self, layer, k, src, u, w, Z, E):
         """Append the vertices where neuron k of `layer` crosses the edges u w (z(u) < 0 <
         z(w)), with their coordinates, error radii, sources and this layer's values."""
-        a, c = -Z[u, k], Z[w, k]                      # both > their bounds
-        ea, ec = E[u, k], E[w, k]
+        Zt, Et = Z.rows, E.rows
+        a, c = -Zt[u, k], Zt[w, k]                    # both > their bounds
+        ea, ec = Et[u, k], Et[w, k]
         t = a / (a + c)
         t_lo = (a - ea) / ((a - ea) + (c + ec))
         t_hi = (a + ea) / ((a + ea) + (c - ec))
@@ -342,19 +462,20 @@ class CellComplex:
         X = Xu + t[:, None] * (Xw - Xu)
         R = (np.maximum(self.R[u], self.R[w]) + dt * np.abs(Xw - Xu).max(axis=1)
              + 4 * _U * (np.abs(Xu).max(axis=1) + np.abs(Xw).max(axis=1)))
-        Zu, Zw = Z[u], Z[w]
+        Zu, Zw = Zt[u], Zt[w]
         Zn = Zu + t[:, None] * (Zw - Zu)
-        En = (np.maximum(E[u], E[w]) + dt[:, None] * (np.abs(Zw - Zu) + E[u] + E[w])
+        En = (np.maximum(Et[u], Et[w]) + dt[:, None] * (np.abs(Zw - Zu) + Et[u] + Et[w])
               + 4 * _U * (np.abs(Zu) + np.abs(Zw)))
         Zn[:, k], En[:, k] = 0.0, 0.0                 # on the source, exactly
         VB = (self.VB[u] & self.VB[w])
         nv = len(self.X)
-        self.X = np.vstack([self.X, X])
-        self.R = np.r_[self.R, R]
-        self.VB = np.vstack([self.VB, VB])
+        self._X.append(X)
+        self._R.append(R)
+        self._VB.append(VB)
         self._set_bits(nv + np.arange(len(u)), np.full(len(u), src))
-        self._recipe = np.vstack([self._recipe, np.column_stack([u, w, np.full(len(u), src)])])
-        return np.vstack([Z, Zn]), np.vstack([E, En])
+        self._recipe.append(np.column_stack([u, w, np.full(len(u), src)]))
+        Z.append(Zn)
+        E.append(En)
 
     # -- reading the complex ----------------------------------------------------------------
 
