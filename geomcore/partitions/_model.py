@@ -198,7 +198,7 @@ class Partition:
         dom_A, dom_b, _ = _domain_halfspaces(self.domain, self.ndim)
         inside = (X @ dom_A.T <= dom_b + 1e-12 * (1 + np.abs(dom_b))).all(axis=1)
         labels = self.model.labels_of(X)          # the source protocol
-        if self.classes is not None:               # decision regions: pattern and class
+        if self.classes is not None and self.labels.ndim == 2:   # decision regions: pattern, class
             n_classes = int(self.classes.max()) + 1 if self.n_cells else 1
             found = _find_labels(_with_class_bits(self.labels, self.classes, n_classes),
                                  _with_class_bits(labels, self.model.classes(X), n_classes))

@@ -109,8 +109,19 @@ class MaxAffine:
         hull = _qhull(ConvexHull, lifted)
         if hull is None:
             return (*_all_pairs(n), need_dom)
-        simplices = hull.simplices[hull.equations[:, d] >= 0]
-        return (*_pairs_of_simplices(simplices, n), need_dom)
+        upper = hull.equations[:, d] > 0
+        simplices = hull.simplices[upper]
+        ptr, idx = _pairs_of_simplices(simplices, n)
+        # a function below the upper hull never wins: the upper facet above it proves so
+        below = np.flatnonzero(np.diff(ptr) == 0)
+        if len(below):
+            eq = hull.equations[upper]
+            step = max(1, 2**22 // len(eq))
+            above = np.concatenate([
+                np.argmin(-(lifted[below[lo:lo + step]] @ eq[:, :d + 1].T + eq[:, d + 1])
+                          / eq[:, d], axis=1) for lo in range(0, len(below), step)])
+            ptr, idx = _csr_union(ptr, idx, np.repeat(below, d + 1), simplices[above].ravel(), n)
+        return ptr, idx, need_dom
 
     def _near(self, V, own):
         """CSR (indptr, indices) of the functions within the margin of function own[p] at
@@ -762,3 +773,6 @@ def _build(model, domain, *, regions, progress, max_cells):
 
 
 register("max-affine", lambda m: isinstance(m, MaxAffine), lambda m: m, _build)
+
+# the scikit-learn models whose partitions these are register themselves after this source
+from geomcore.partitions import sklearn_linear as _sklearn_linear  # noqa: E402,F401
