@@ -8,7 +8,7 @@ the sign of each vertex for the source being inserted, which the caller decides 
 
 Two facts of convex polytopes carry the kernels (P a polytope, F(v) the facets through v):
 * vertices u, w of P span an edge iff no other vertex r of P has F(u) & F(w) <= F(r);
-* facets f, g of P meet in a ridge iff no third facet contains every vertex on both.
+* the ridges of P follow from the incidence (found by the kernel's measure stage).
 """
 
 import numpy as np
@@ -147,24 +147,15 @@ def split_cells(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
             pos_ptr, pos_facets[:n_pf].copy())
 
 
-def cell_faces(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
-               const cnp.int64_t[::1] cf_ptr, const cnp.int64_t[::1] cf_idx,
-               const word_t[:, ::1] VB, Py_ssize_t d):
-    """The vertex-facet incidence of every cell and its ridges.
-
-    Returns
-    -------
-    inc_ptr, inc_idx : CSR over the stacked cell vertices (cv_idx positions): the positions,
-        within the cell's facet list, of the facets through each vertex.
-    ridge_cell, ridge_f, ridge_g : int64 (n_ridges,)
-        Cell and positions (f < g) in its facet list of each pair of facets meeting in a ridge.
-    ridge_ptr, ridge_vertices : CSR over the ridges: the vertices (ids) of each ridge.
-    """
-    cdef Py_ssize_t n = cv_ptr.shape[0] - 1, W = VB.shape[1]
-    cdef Py_ssize_t c, a, p, q, h, k, n_inc = 0, n_r = 0, n_rv = 0, cnt
-    cdef Py_ssize_t cap_r = 16 + 4 * n, cap_rv = 16 + 8 * n
-    cdef cnp.int64_t v, f, g, e
-    cdef bint ridge, all_in
+def cell_incidence(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
+                   const cnp.int64_t[::1] cf_ptr, const cnp.int64_t[::1] cf_idx,
+                   const word_t[:, ::1] VB):
+    """The vertex-facet incidence of every cell: CSR over the stacked cell vertices (cv_idx
+    positions), the positions within the cell's facet list of the facets through each vertex.
+    (The ridges follow from it: the kernel's measure stage finds them.)"""
+    cdef Py_ssize_t n = cv_ptr.shape[0] - 1
+    cdef Py_ssize_t c, a, p, k, cnt
+    cdef cnp.int64_t v
     inc_ptr = np.zeros(cv_idx.shape[0] + 1, dtype=np.int64)
     cdef Py_ssize_t total_inc = 0
     cdef cnp.int64_t[::1] iptr = inc_ptr
@@ -187,69 +178,36 @@ def cell_faces(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
                 if bit_get(&VB[v, 0], cf_idx[p]):
                     iidx[k] = p - cf_ptr[c]
                     k += 1
-    ridge_cell = np.empty(cap_r, dtype=np.int64)
-    ridge_f = np.empty(cap_r, dtype=np.int64)
-    ridge_g = np.empty(cap_r, dtype=np.int64)
-    ridge_ptr = np.zeros(cap_r + 1, dtype=np.int64)
-    ridge_vertices = np.empty(cap_rv, dtype=np.int64)
-    cdef cnp.int64_t[::1] rc = ridge_cell, rf = ridge_f, rg = ridge_g, rptr = ridge_ptr
-    cdef cnp.int64_t[::1] rv = ridge_vertices
-    if d < 2:
-        return inc_ptr, inc_idx, ridge_cell[:0], ridge_f[:0], ridge_g[:0], ridge_ptr[:1], \
-            ridge_vertices[:0]
-    for c in range(n):
-        for p in range(cf_ptr[c], cf_ptr[c + 1]):
-            f = cf_idx[p]
-            for q in range(p + 1, cf_ptr[c + 1]):
-                g = cf_idx[q]
-                # the vertices on both facets; a ridge has at least d - 1 of them
-                cnt = 0
-                for a in range(cv_ptr[c], cv_ptr[c + 1]):
-                    v = cv_idx[a]
-                    if bit_get(&VB[v, 0], f) and bit_get(&VB[v, 0], g):
-                        cnt += 1
-                if cnt < d - 1 or cnt == 0:
-                    continue
-                ridge = True
-                for h in range(cf_ptr[c], cf_ptr[c + 1]):
-                    if h == p or h == q:
-                        continue
-                    e = cf_idx[h]
-                    all_in = True
-                    for a in range(cv_ptr[c], cv_ptr[c + 1]):
-                        v = cv_idx[a]
-                        if bit_get(&VB[v, 0], f) and bit_get(&VB[v, 0], g) \
-                                and not bit_get(&VB[v, 0], e):
-                            all_in = False
-                            break
-                    if all_in:
-                        ridge = False
-                        break
-                if not ridge:
-                    continue
-                if n_r == cap_r:
-                    cap_r *= 2
-                    ridge_cell = _grown(ridge_cell, cap_r)
-                    ridge_f = _grown(ridge_f, cap_r)
-                    ridge_g = _grown(ridge_g, cap_r)
-                    ridge_ptr = _grown(ridge_ptr, cap_r + 1)
-                    rc = ridge_cell
-                    rf = ridge_f
-                    rg = ridge_g
-                    rptr = ridge_ptr
-                if n_rv + cnt > cap_rv:
-                    cap_rv = 2 * cap_rv + cnt
-                    ridge_vertices = _grown(ridge_vertices, cap_rv)
-                    rv = ridge_vertices
-                rc[n_r] = c
-                rf[n_r] = p - cf_ptr[c]
-                rg[n_r] = q - cf_ptr[c]
-                for a in range(cv_ptr[c], cv_ptr[c + 1]):
-                    v = cv_idx[a]
-                    if bit_get(&VB[v, 0], f) and bit_get(&VB[v, 0], g):
-                        rv[n_rv] = v
-                        n_rv += 1
-                n_r += 1
-                rptr[n_r] = n_rv
-    return (inc_ptr, inc_idx, ridge_cell[:n_r].copy(), ridge_f[:n_r].copy(),
-            ridge_g[:n_r].copy(), ridge_ptr[:n_r + 1].copy(), ridge_vertices[:n_rv].copy())
+    return inc_ptr, inc_idx
+
+
+def ridge_vertices(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
+                   const cnp.int64_t[::1] cf_ptr, const cnp.int64_t[::1] cf_idx,
+                   const word_t[:, ::1] VB, const cnp.int64_t[::1] ridge_cell,
+                   const cnp.int64_t[::1] ridge_f, const cnp.int64_t[::1] ridge_g):
+    """The vertices of each ridge (facets at positions f, g of its cell's facet list), CSR:
+    (ridge_ptr, vertex ids)."""
+    cdef Py_ssize_t n_r = ridge_cell.shape[0], r, a, c, total = 0
+    cdef cnp.int64_t f, g, v
+    ridge_ptr = np.zeros(n_r + 1, dtype=np.int64)
+    cdef cnp.int64_t[::1] rptr = ridge_ptr
+    for r in range(n_r):
+        c = ridge_cell[r]
+        f, g = cf_idx[cf_ptr[c] + ridge_f[r]], cf_idx[cf_ptr[c] + ridge_g[r]]
+        for a in range(cv_ptr[c], cv_ptr[c + 1]):
+            v = cv_idx[a]
+            if bit_get(&VB[v, 0], f) and bit_get(&VB[v, 0], g):
+                total += 1
+        rptr[r + 1] = total
+    out = np.empty(total, dtype=np.int64)
+    cdef cnp.int64_t[::1] o = out
+    total = 0
+    for r in range(n_r):
+        c = ridge_cell[r]
+        f, g = cf_idx[cf_ptr[c] + ridge_f[r]], cf_idx[cf_ptr[c] + ridge_g[r]]
+        for a in range(cv_ptr[c], cv_ptr[c + 1]):
+            v = cv_idx[a]
+            if bit_get(&VB[v, 0], f) and bit_get(&VB[v, 0], g):
+                o[total] = v
+                total += 1
+    return ridge_ptr, out

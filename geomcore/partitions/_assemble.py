@@ -106,7 +106,7 @@ def _group_sets(ptr, members):
 def complex_partition(cx, model, domain, dom_volume, classes=None):
     """The Partition of the complex's cells (in their current order)."""
     n, n_dom = cx.n_cells, cx.n_dom
-    inc_ptr, inc_idx, r_cell, r_f, r_g, r_ptr, r_verts = cx.faces()
+    inc_ptr, inc_idx = cx.incidence()
     owner_f = np.repeat(np.arange(n), np.diff(cx.cf_ptr))
     normals, offsets = facet_rows(cx, owner_f, cx.cf_idx)
     X = polished_vertices(cx, inc_ptr, inc_idx, normals, offsets)
@@ -141,7 +141,7 @@ def complex_partition(cx, model, domain, dom_volume, classes=None):
     worder = np.lexsort(pairs.T[::-1])
     walls = Walls(pairs[worder], m["facet_areas"][lower[worder]],
                   m["facet_normals"][lower[worder]], m["facet_centroids"][lower[worder]])
-    hinges = _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts)
+    hinges = _hinges(cx, m)
 
     # cell(i) recomputes the cell from its facet rows when first asked (a partial, so that
     # the partition pickles)
@@ -152,27 +152,20 @@ def complex_partition(cx, model, domain, dom_volume, classes=None):
     return part
 
 
-def _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts):
-    """Hinges: ridge vertex sets shared by three or more cells, with each cell's angle."""
-    if cx.d < 2 or len(r_cell) == 0:
+def _hinges(cx, m):
+    """Hinges: ridge vertex sets shared by three or more cells, with each cell's angle. The
+    ridges are the kernel's (found from the exact incidence); their vertex sets identify them
+    across cells."""
+    ridges = m["ridges"]
+    if cx.d < 2 or len(ridges) == 0:
         return _no_hinges()
+    r_cell = np.repeat(np.arange(cx.n_cells), np.diff(m["ridge_offsets"]))
+    r_ptr, r_verts = cx.ridge_vertices(r_cell, ridges[:, 0].copy(), ridges[:, 1].copy())
     group, n_groups = _group_sets(r_ptr, r_verts)
     size = np.bincount(group, minlength=n_groups)
     big = np.flatnonzero(size[group] >= 3)
     if not big.size:
         return _no_hinges()
-    # the kernel's ridges, keyed (cell, f, g) like ours
-    kr = m["ridges"]
-    kcell = np.repeat(np.arange(cx.n_cells), np.diff(m["ridge_offsets"]))
-    width = int(np.diff(cx.cf_ptr).max()) + 1
-    kkey = (kcell * width + kr[:, 0]) * width + kr[:, 1]
-    korder = np.argsort(kkey)
-    ours = (r_cell[big] * width + r_f[big]) * width + r_g[big]
-    at = korder[np.searchsorted(kkey[korder], ours)]
-    if not (kkey[at] == ours).all():
-        raise RuntimeError("internal error: the kernel's ridges differ from the complex's")
-    angles = m["dihedral_angles"][at]
-    volumes = m["ridge_volumes"][at]
     # interior unless every vertex of the ridge lies on one domain row
     common = np.bitwise_and.reduceat(cx.VB[r_verts], r_ptr[:-1], axis=0)[big]
     dom_mask = np.zeros(cx.n_words, dtype=np.uint64)
@@ -183,7 +176,8 @@ def _hinges(cx, m, r_cell, r_f, r_g, r_ptr, r_verts):
     g, cells = group[big][order], r_cell[big][order]
     starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
     return Hinges(np.r_[starts, len(g)].astype(np.int64), cells.astype(np.int64),
-                  angles[order], volumes[order][starts], ~on_boundary[order][starts])
+                  m["dihedral_angles"][big][order], m["ridge_volumes"][big][order][starts],
+                  ~on_boundary[order][starts])
 
 
 def _check_volume_sum(volumes, dom_volume):

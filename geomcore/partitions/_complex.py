@@ -10,8 +10,8 @@ The complex is kept whole from the domain to the last neuron:
 A source splits every cell it crosses in place: each crossed edge gets one new vertex, shared
 by every cell around that edge, so neighbouring cells agree by construction. Which vertices lie
 on which side is the only geometric decision (:meth:`CellComplex._signs`); everything else --
-which pairs of vertices span an edge, which facets survive on each side, walls, ridges and
-hinges -- is set arithmetic on the exact incidences (``geomcore/_kernels/_complex.pyx``).
+which pairs of vertices span an edge, which facets survive on each side, walls and hinges --
+is set arithmetic on the exact incidences (``geomcore/_kernels/_complex.pyx``).
 
 The sign predicate. A source's value at a vertex is its pre-activation ``z`` (for a hyperplane
 ``a . x - b``), a continuous function that is affine on every current cell. The float value
@@ -29,7 +29,7 @@ numbers; no rounded row ever decides which cells, walls or hinges exist.
 
 import numpy as np
 
-from geomcore._kernels._complex import cell_faces, split_cells
+from geomcore._kernels._complex import cell_incidence, ridge_vertices, split_cells
 
 __all__ = ["AffineSources", "CellComplex"]
 
@@ -489,9 +489,15 @@ class CellComplex:
         self.cf_idx, self.cf_ptr = _csr_take(self.cf_ptr, self.cf_idx, order)
         self.labels = self.labels[order]
 
-    def faces(self):
-        """Incidences and ridges of every cell (see ``_complex.cell_faces``)."""
-        return cell_faces(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB, self.d)
+    def incidence(self):
+        """Each cell vertex's facets, as positions in the cell's facet list (CSR over the
+        stacked cell vertices)."""
+        return cell_incidence(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB)
+
+    def ridge_vertices(self, cells, f, g):
+        """The vertices of the ridges between facets f and g (positions) of the cells (CSR)."""
+        return ridge_vertices(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB,
+                              cells, f, g)
 
 
 def _csr_take(ptr, idx, rows):

@@ -29,7 +29,11 @@ def _sklearn_kind(model):
     """'knn', 'centroid', 'linear' or None for anything else."""
     try:
         from sklearn.linear_model._base import LinearClassifierMixin
-        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
+        from sklearn.neighbors import (
+            KNeighborsClassifier,
+            KNeighborsRegressor,
+            NearestCentroid,
+        )
     except ImportError:                       # pragma: no cover - sklearn is optional
         return None
     if isinstance(model, (KNeighborsClassifier, KNeighborsRegressor)):
