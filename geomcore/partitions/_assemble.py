@@ -87,20 +87,43 @@ def polished_vertices(cx, inc_ptr, inc_idx, normals, offsets):
 
 
 def _group_sets(ptr, members):
-    """Group equal sets: CSR sets (ptr, members) -> (group id per set, n_groups). Exact: the
-    sets are compared as sorted, padded integer rows."""
+    """Group equal sets: CSR sets (ptr, members) -> (group id per set, n_groups).
+
+    Sets are grouped by two random 64-bit hashes (sums of per-member keys, so order does not
+    matter) and their size; then every set is compared, as a sorted row, with its group's
+    first set, and only if some differ (a hash collision) are the sorted rows grouped
+    directly. So the grouping is exact, and fast in the usual case."""
     n = len(ptr) - 1
     lengths = np.diff(ptr)
     owner = np.repeat(np.arange(n), lengths)
-    order = np.lexsort((members, owner))
-    width = int(lengths.max(initial=0))
-    padded = np.full((n, width + 1), -1, dtype=np.int64)
-    padded[:, 0] = lengths
-    col = np.arange(len(members)) - np.repeat(ptr[:-1], lengths) + 1
-    padded[owner, col] = members[order]
-    rows = np.ascontiguousarray(padded).view(np.dtype((np.void, 8 * (width + 1)))).ravel()
-    _, group = np.unique(rows, return_inverse=True)
-    return group.ravel(), int(group.max(initial=-1)) + 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    rng = np.random.default_rng(0x9E3779B9)
+    top = int(members.max(initial=0)) + 1
+    keys = rng.integers(0, 2**63, size=(2, top), dtype=np.int64).view(np.uint64)
+    c1 = np.r_[np.uint64(0), np.cumsum(keys[0][members], dtype=np.uint64)]   # wraps mod 2^64
+    c2 = np.r_[np.uint64(0), np.cumsum(keys[1][members], dtype=np.uint64)]
+    h1, h2 = c1[ptr[1:]] - c1[ptr[:-1]], c2[ptr[1:]] - c2[ptr[:-1]]
+    order = np.lexsort((h2, h1, lengths))
+    new = np.r_[True, (np.diff(h1[order]) != 0) | (np.diff(h2[order]) != 0)
+                | (np.diff(lengths[order]) != 0)]
+    group = np.empty(n, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    n_groups = int(new.sum())
+    # verify: each set equals its group's first set, as sorted rows
+    sorted_members = members[np.lexsort((members, owner))]
+    first = order[new][group]                       # the representative of each set's group
+    idx = np.arange(len(members)) - np.repeat(ptr[:-1], lengths)
+    if not np.array_equal(sorted_members, sorted_members[ptr[first[owner]] + idx]):
+        width = int(lengths.max())
+        padded = np.full((n, width + 1), -1, dtype=np.int64)
+        padded[:, 0] = lengths
+        padded[owner, idx + 1] = sorted_members
+        rows = np.ascontiguousarray(padded).view(np.dtype((np.void, 8 * (width + 1)))).ravel()
+        _, group = np.unique(rows, return_inverse=True)
+        group = group.ravel()
+        n_groups = int(group.max(initial=-1)) + 1
+    return group, n_groups
 
 
 def complex_partition(cx, model, domain, dom_volume, classes=None):
