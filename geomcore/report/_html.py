@@ -90,6 +90,13 @@ def _curv_table(s):
             + "</tr></table>")
 
 
+def _dims(s):
+    d = s.get("input_ndim", s["ndim"])
+    if d == s["ndim"]:
+        return f"{d}-D input"
+    return f"{d}-D input, shown on an exact {s['ndim']}-D slice through the data (slice coordinates)"
+
+
 def _section(s, figs):
     betti_note = ""
     if s["nerve_truncated"]:
@@ -127,7 +134,7 @@ def _section(s, figs):
     t = s["timings_s"]
     return f"""
 <h2 id='{_e(s['name'])}'>{_e(s['title'])}</h2>
-<p class='sub'>{s['ndim']}-D input, domain [{', '.join(f'{v:.3g}' for v in s['domain']['lo'])}] to
+<p class='sub'>{_dims(s)}, domain [{', '.join(f'{v:.3g}' for v in s['domain']['lo'])}] to
 [{', '.join(f'{v:.3g}' for v in s['domain']['hi'])}]; {s['n_points']} points; spline target:
 {_e(s['target'])}.</p>
 {_cards(s)}

@@ -20,6 +20,8 @@ CURVATURE_QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 #: above this many cells the Ollivier curvature (one transport problem per wall) gives way to
 #: Forman's closed form
 OLLIVIER_LIMIT = 4000
+#: largest nerve (edges) whose Delta_1 spectrum is computed (one dense eigh)
+DELTA1_LIMIT = 2000
 
 
 @dataclass
@@ -126,6 +128,27 @@ def _quantiles(values):
     return {f"q{int(round(q * 100)):02d}": float(np.quantile(v, q)) for q in CURVATURE_QUANTILES}
 
 
+def _one_blas_thread():
+    """One BLAS thread for the report's small dense eigenproblems (a few hundred rows): threads
+    do not help at that size, and on a shared or oversubscribed machine they slow ``eigh`` on a
+    300 x 300 matrix from 0.03 s to seconds. A no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _data_cells_summary(dc):
+    counts = np.asarray(dc.counts)
+    return {"n_cells": int(dc.n_cells), "n_points": int(dc.n_points),
+            "max_count": int(counts.max()), "singletons": int(np.count_nonzero(counts == 1)),
+            "median_inradius": float(np.median(dc.inradii)),
+            "n_neighbor_pairs": int(len(dc.neighbors))}
+
+
 def _model_output(subject, X):
     """The model's own output at X, as one float per point, and its description."""
     est = subject.estimator
@@ -182,26 +205,51 @@ def analyse(subject, *, step=lambda name: None):
         pass
 
     if ndim > 2 and subject.network is not None and data_mod is not None:
-        a.data_cells = timed("data cells", lambda: data_mod.data_cells(
-            subject.network, X, domain=dom))
+        dc = timed("data cells", lambda: data_mod.data_cells(subject.network, X, domain=dom))
         x0 = X.mean(axis=0)
         _, _, Vt = np.linalg.svd(X - x0, full_matrices=False)
         U = Vt[:2].T
         t_coords = (X - x0) @ U
         lo, hi = t_coords.min(axis=0), t_coords.max(axis=0)
-        pad = 0.05 * (hi - lo)
-        a.slice_partition = timed("2-D slice", lambda: a.data_cells.slice(
-            x0, U, lo - pad, hi + pad))
+        pad = np.where(hi > lo, 0.05 * (hi - lo), 0.5)
+        lo, hi = lo - pad, hi + pad
+        sl = timed("2-D slice", lambda: dc.slice(x0, U, lo, hi))
+        if ndim > 3:
+            # the exact partition of the whole input is out of reach: analyse the slice, a
+            # 2-D network of its own, with the points projected onto it
+            from geomcore.report._models import Subject
+
+            inner = Subject(
+                subject.name, f"{subject.title}: exact 2-D slice through the data", "network",
+                sl.model, gc.Box(lo, hi), t_coords, subject.y, subject.y_source, sl.model,
+                None, notes=list(subject.notes) + [
+                    f"{ndim}-D input: the maps show the exact partition of the plane through "
+                    "the data mean spanned by its first two principal directions (a 2-D "
+                    "network of its own); the points are projected onto that plane. The data "
+                    f"cells below are those of the full {ndim}-D network."])
+            b = analyse(inner, step=step)
+            b.data_cells = dc
+            b.summary["input_ndim"] = int(ndim)
+            b.summary["data_cells"] = _data_cells_summary(dc)
+            b.summary["timings_s"] = {**t, **b.summary["timings_s"]}
+            return b
+        a.data_cells, a.slice_partition = dc, sl
 
     a.partition = part = timed("partition", lambda: gc.partition(subject.model, dom))
     a.complex = cx = timed("nerve", lambda: gc.nerve(part))
     betti = timed("betti numbers", cx.betti_numbers)
     a.rc = rc = timed("masses", lambda: gc.RiemannianComplex(part, X=X))
     n_eig = min(20, part.n_cells)
-    a.eigenvalues[0] = timed("spectrum", lambda: gc.smallest_eigenpairs(rc, 0, n=n_eig)[0])
-    if rc.max_dim >= 1 and rc.complex.f_vector[1]:
-        a.eigenvalues[1] = timed("spectrum", lambda: gc.smallest_eigenpairs(
-            rc, 1, n=min(20, rc.complex.f_vector[1]))[0])
+    with _one_blas_thread():
+        a.eigenvalues[0] = timed("spectrum", lambda: gc.smallest_eigenpairs(rc, 0, n=n_eig)[0])
+        n_edges = rc.complex.f_vector[1] if rc.max_dim >= 1 else 0
+        if 0 < n_edges <= DELTA1_LIMIT:
+            a.eigenvalues[1] = timed("spectrum", lambda: gc.smallest_eigenpairs(
+                rc, 1, n=min(20, n_edges))[0])
+        elif n_edges:
+            a.notes.append(f"The nerve has {n_edges} edges: the spectrum of Delta_1 (whose "
+                           "floored degenerate edges make it ill-conditioned) is left out above "
+                           f"{DELTA1_LIMIT}.")
     kind = "ollivier" if part.n_cells <= OLLIVIER_LIMIT else "forman"
     a.curvature_kind = kind
     a.curvature = timed("curvature", lambda: gc.vertex_curvature(rc, kind=kind))
@@ -296,10 +344,8 @@ def analyse(subject, *, step=lambda name: None):
     if regs:
         s["regularizers"] = regs
     if a.data_cells is not None:
-        dc = a.data_cells
-        s["data_cells"] = {"n_cells": int(dc.n_cells), "n_points": int(dc.n_points),
-                           "max_count": int(np.max(dc.counts)),
-                           "singletons": int(np.count_nonzero(np.asarray(dc.counts) == 1))}
+        s["data_cells"] = _data_cells_summary(a.data_cells)
+    s["input_ndim"] = int(ndim)
     s["timings_s"] = dict(t)
     s["notes"] = list(subject.notes) + a.notes
     a.summary = s
