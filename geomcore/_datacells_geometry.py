@@ -17,10 +17,12 @@ RAY_GAP = 1e-9
 # An LP decides "row j is a facet" when max a_j.x over the other rows exceeds b_j by more than
 # LP_TOL * scale (rows scaled to unit normals; scale = max(1, extent of the domain)).
 LP_TOL = 1e-7
+# Simplex pivots per row of the cell allowed to the NumPy walks before HiGHS takes over.
+WALK_PIVOTS = 16
+# With at most this many rows undecided after the rays, HiGHS decides them directly.
+WALK_MIN = 8
 # A Chebyshev (or wall) radius at most FLAT_TOL * scale counts as zero.
 FLAT_TOL = 1e-9
-# Relaxation steps of the separating-direction search before the LP fallback.
-SEPARATION_STEPS = 40
 
 
 def cell_halfspaces(net, pattern, dom_A, dom_b):
@@ -76,9 +78,9 @@ def _first_hits(slack, H):
 
 
 def _certify_by_rays(A, slack, status):
-    """Rays from the Chebyshev centre: the normal of every row, then whitened normals, then a
-    relaxation search for a separating direction in polar coordinates (row j is a facet iff
-    some direction u has a_j.u / s_j > a_k.u / s_k for every other row k)."""
+    """Rays from the Chebyshev centre: the normal of every row, then whitened normals of the
+    polar points (row j is a facet iff some direction u has a_j.u / s_j > a_k.u / s_k for
+    every other row k)."""
     P = A / slack[:, None]                     # polar points of the cell around its centre
     first, ok = _first_hits(slack, A @ A.T)
     status[first[ok]] = 1
@@ -93,29 +95,6 @@ def _certify_by_rays(A, slack, status):
         U = np.linalg.solve(C + lam * tr * np.eye(C.shape[0]), Zc[todo].T)
         first, ok = _first_hits(slack, A @ U)
         status[first[ok]] = 1
-    todo = np.flatnonzero(status == 0)
-    if not todo.size:
-        return
-    U = P[todo].T.copy()
-    for _ in range(SEPARATION_STEPS):
-        if not todo.size:
-            return
-        S = P @ U                                  # (m, n_todo)
-        cols = np.arange(todo.size)
-        own = S[todo, cols].copy()
-        S[todo, cols] = -np.inf
-        k = np.argmax(S, axis=0)
-        best = S[k, cols]
-        # rows already known redundant still compete; a win certifies the row
-        won = own > best + RAY_GAP * np.abs(own)
-        status[todo[won]] = 1
-        keep = ~won & (status[todo] == 0)
-        todo, U, k, own, best = todo[keep], U[:, keep], k[keep], own[keep], best[keep]
-        if not todo.size:
-            return
-        D = P[todo] - P[k]
-        need = 1e-3 * np.abs(own) + best - own
-        U = U + (need / np.maximum(np.einsum("ij,ij->i", D, D), 1e-300))[None, :] * D.T
 
 
 def _lp_is_facet(A, b, j, tol):
@@ -129,43 +108,181 @@ def _lp_is_facet(A, b, j, tol):
     return -res.fun > b[j] + tol, res.x
 
 
-def _lp_max(A, b, a):
-    """A vertex of {A x <= b} maximising a.x (HiGHS simplex), or None."""
-    res = linprog(-a, A_ub=A, b_ub=b, bounds=[(None, None)] * A.shape[1], method="highs")
-    return res.x if res.status == 0 else None
+def _ray_certifies(A, slack, c, y, k):
+    """Whether the ray from the centre c towards y hits row k strictly first."""
+    first, ok = _first_hits(slack, (A @ (y - c))[:, None])
+    return bool(ok[0] and first[0] == k)
 
 
-def _decide_at_vertex(A, b, c, slack, v, status, tol):
-    """Decide rows at a vertex v of the cell.
+class _Walker:
+    """Dense primal simplex over the cell's own rows, in NumPy, for facet discovery.
 
-    With d tight rows B (A_B invertible): every tight row k is tested by a ray from the centre
-    towards ``v + A_B^{-1} w`` with ``w = eps (2 e_k - 1)`` (outside row k only): a unique first
-    hit certifies a facet. A row k with ``A_B^{-T} a_k >= 0`` is maximised at v over the whole
-    cell (v is optimal for it), so ``a_k . v < b_k - tol`` proves it redundant.
+    The state is a vertex v with d tight rows B and the inverse of A_B. Each pivot moves
+    along an edge (one row of B leaves) to the first row it meets (which enters). A row that
+    enters at a simple vertex is tested by a ray from the centre towards a point just outside
+    it only (:func:`_ray_certifies`); a row a walk maximises without ever reaching is
+    redundant when the final vertex is optimal for it (reduced costs >= 0) and below it by
+    more than the tolerance. Anything unclear is left undecided for HiGHS.
     """
-    m, d = A.shape
-    gap = b - A @ v
-    B = np.argsort(gap)[:d]
-    if not (gap[B] <= tol).all():
-        return
-    AB = A[B]
-    try:
-        Binv = np.linalg.inv(AB)
-    except np.linalg.LinAlgError:
-        return
-    if not np.isfinite(Binv).all():
-        return
-    eps = 1e-3 * max(float(np.min(gap[np.setdiff1d(np.arange(m), B)], initial=1.0)), 1e-12)
-    W = eps * (2 * np.eye(d) - 1)
-    Y = v[:, None] + Binv @ W                      # (d, d) targets, one per tight row
-    first, ok = _first_hits(slack, A @ (Y - c[:, None]))
-    status[first[ok]] = np.where(status[first[ok]] == 0, 1, status[first[ok]])
-    und = np.flatnonzero(status == 0)
-    if und.size:
-        lam = Binv.T @ A[und].T                    # (d, n_und): a_k = A_B^T lam
-        opt = (lam >= -1e-12 * np.abs(lam).max(axis=0)).all(axis=0)
-        red = opt & (A[und] @ v < b[und] - tol)
-        status[und[red]] = -1
+
+    def __init__(self, A, b, c, slack, status, tol):
+        self.A, self.b, self.c, self.slack, self.status, self.tol = A, b, c, slack, status, tol
+        self.m, self.d = A.shape
+        self.B = None
+        self.pivots = 0
+
+    def crash(self, g):
+        """A vertex from the centre: move along g projected off the rows met so far."""
+        A, d = self.A, self.d
+        x = self.c.copy()
+        gap = self.slack.copy()
+        tight = np.zeros(d, np.int64)
+        Q = np.zeros((d, d))
+        rng = np.random.default_rng(0)
+        for n in range(d):
+            Qn = Q[:, :n]
+            u = g - Qn @ (Qn.T @ g)
+            if np.linalg.norm(u) < 1e-9 * max(np.linalg.norm(g), 1e-300):
+                g = rng.standard_normal(d)
+                u = g - Qn @ (Qn.T @ g)
+            rate = A @ u
+            rate[tight[:n]] = 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(rate > 1e-14 * np.abs(rate).max(), np.maximum(gap, 0.0) / rate,
+                             np.inf)
+            k = int(np.argmin(t))
+            if not np.isfinite(t[k]):
+                return False
+            x = x + t[k] * u
+            gap = gap - t[k] * rate
+            gap[k] = 0.0
+            tight[n] = k
+            q = A[k] - Qn @ (Qn.T @ A[k])
+            nq = np.linalg.norm(q)
+            if nq < 1e-12:
+                return False
+            Q[:, n] = q / nq
+        return self._set_basis(tight)
+
+    def _set_basis(self, B):
+        try:
+            Binv = np.linalg.inv(self.A[B])
+        except np.linalg.LinAlgError:
+            return False
+        if not np.isfinite(Binv).all():
+            return False
+        self.B, self.Binv = B, Binv
+        self.v = Binv @ self.b[B]
+        self.gap = self.b - self.A @ self.v
+        self.since = 0
+        return True
+
+    def expand(self, B):
+        """Certify the rows met along every edge of the vertex with basis B (one matrix
+        product for all d edges), and the undecided rows that vertex maximises. Returns the
+        bases of the neighbours reached through a row certified here."""
+        if not self._set_basis(B):
+            return []
+        A, status, d = self.A, self.status, self.d
+        E = -self.Binv
+        R = A @ E                                       # (m, d) rates of every row on every edge
+        R[self.B, :] = 0.0
+        scale = np.abs(R).max(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            T = np.where(R > 1e-12 * scale, np.maximum(self.gap, 0.0)[:, None] / R, np.inf)
+        two = np.partition(T, 1, axis=0)
+        k = np.argmin(T, axis=0)
+        t1, t2 = two[0], two[1]
+        good = np.isfinite(t1) & (t1 > 0) & (t2 > t1 * (1 + 1e-6))
+        self.pivots += 1
+        out = []
+        if good.any():
+            cols = np.flatnonzero(good)
+            step = t1[cols] + np.minimum(1e-3 * t1[cols], 0.5 * (t2[cols] - t1[cols]))
+            Y = self.v[:, None] + E[:, cols] * step[None, :]
+            first, ok = _first_hits(self.slack, A @ (Y - self.c[:, None]))
+            new = ok & (first == k[cols]) & (status[k[cols]] == 0)
+            status[k[cols][new]] = 1
+            for i in cols[new]:
+                nb = self.B.copy()
+                nb[i] = k[i]
+                out.append(nb)
+        self.certify_redundant()
+        return out
+
+    def maximise(self, j, max_pivots):
+        """Walk towards max a_j.x. Returns 1 (j entered: certified facet), -1 (optimal below
+        b_j: redundant), 0 (undecided)."""
+        A, status, tol = self.A, self.status, self.tol
+        if j in self.B:
+            self._certify(j, int(np.flatnonzero(self.B == j)[0]))
+            return 1 if status[j] == 1 else 0
+        aj = A[j]
+        for _ in range(max_pivots):
+            Binv = self.Binv
+            lam = aj @ Binv                            # a_j = A_B^T lam
+            score = lam / np.sqrt(np.einsum("ij,ij->j", Binv, Binv))
+            i = int(np.argmin(score))
+            if lam[i] >= -1e-12 * np.abs(lam).max():
+                return -1 if self.gap[j] > tol else 0
+            e = -Binv[:, i]
+            rate = A @ e
+            rb = rate[self.B]
+            rate[self.B] = 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(rate > 1e-12 * np.abs(rate).max(), self.gap / rate, np.inf)
+            k = int(np.argmin(t))
+            tk = t[k]
+            if not np.isfinite(tk):
+                return 0
+            t[k] = np.inf
+            simple = tk > 0 and t.min() > tk * (1 + 1e-6)
+            tk = max(tk, 0.0)
+            self.pivots += 1
+            old = self.B[i]
+            self.B[i] = k
+            self.since += 1
+            w = A[k] - A[old]
+            Bi = Binv[:, i]
+            den = 1.0 + w @ Bi
+            if self.since > 40 or abs(den) < 1e-8:
+                if not self._set_basis(self.B):
+                    return 0
+            else:                                      # row i of A_B := a_k (Sherman-Morrison)
+                self.Binv = Binv - np.outer(Bi, w @ Binv) / den
+                self.v = self.v + tk * e
+                rate[self.B] = 0.0
+                rate[old] = rb[i]
+                self.gap = self.gap - tk * rate
+                self.gap[self.B] = 0.0
+            if simple and status[k] == 0:
+                self._certify(k, i)
+            if k == j:
+                return 1 if status[j] == 1 else 0
+        return 0
+
+    def _certify(self, k, pos):
+        """Row k, tight at the (simple) current vertex in basis position pos: a ray from the
+        centre to a point outside row k only."""
+        d = self.d
+        nonb = np.ones(self.m, bool)
+        nonb[self.B] = False
+        eps = 1e-3 * max(float(self.gap[nonb].min(initial=1.0)), 1e-12)
+        w = np.full(d, -eps)
+        w[pos] = eps
+        y = self.v + self.Binv @ w
+        if _ray_certifies(self.A, self.slack, self.c, y, k):
+            self.status[k] = 1
+
+    def certify_redundant(self):
+        """Undecided rows maximised at the current vertex and below it: redundant."""
+        und = np.flatnonzero(self.status == 0)
+        if not und.size:
+            return
+        lam = self.Binv.T @ self.A[und].T
+        ok = (lam >= -1e-12 * np.maximum(np.abs(lam).max(axis=0), 1e-300)).all(axis=0)
+        ok &= self.gap[und] > self.tol
+        self.status[und[ok]] = -1
 
 
 def cell_geometry(net, pattern, dom_A, dom_b, box, scale):
@@ -193,19 +310,28 @@ def cell_geometry(net, pattern, dom_A, dom_b, box, scale):
     _certify_by_rays(A, slack, status)
     n_lp = 1
     todo = np.flatnonzero(status == 0)
-    while todo.size:
-        j = todo[0]
-        v = _lp_max(A, b, A[j])                    # a vertex of the cell maximising a_j
+    walker = _Walker(A, b, c, slack, status, LP_TOL * scale)
+    if todo.size > WALK_MIN and walker.crash(A[todo[0]]):
+        # walks of the simplex towards each undecided row, from where the last one stopped
+        budget = WALK_PIVOTS * len(A)
+        skipped = np.zeros(len(A), bool)
+        if (status == 0).any():
+            while walker.pivots < budget:
+                todo = np.flatnonzero((status == 0) & ~skipped)
+                if not todo.size:
+                    break
+                j = todo[np.argmin(walker.gap[todo])]   # the undecided row nearest the vertex
+                out = walker.maximise(j, 4 * d)
+                if out == -1:
+                    status[j] = -1
+                walker.certify_redundant()
+                skipped[j] = status[j] == 0
+    for j in np.flatnonzero(status == 0):
+        if status[j] != 0:
+            continue
+        facet, x = _lp_is_facet(A, b, j, LP_TOL * scale)
         n_lp += 1
-        if v is None:
-            status[j] = 1 if _lp_is_facet(A, b, j, LP_TOL * scale)[0] else -1
-        else:
-            _decide_at_vertex(A, b, c, slack, v, status, LP_TOL * scale)
-            if status[j] == 0:                    # degenerate vertex: the relaxed LP decides
-                facet, _ = _lp_is_facet(A, b, j, LP_TOL * scale)
-                n_lp += 1
-                status[j] = 1 if facet else -1
-        todo = np.flatnonzero(status == 0)
+        status[j] = 1 if facet else -1
     return live[status == 1].astype(np.int64), c, r, n_lp, False
 
 
