@@ -77,6 +77,7 @@ class MaxAffine:
         self.A, self.b = A, b
         self.ndim = A.shape[1]
         self.n_functions = A.shape[0]
+        self._lifted = None
 
     def argmax(self, X):
         """Index of the largest function at each point (the lowest index on ties)."""
@@ -112,36 +113,40 @@ class MaxAffine:
         upper = hull.equations[:, d] > 0
         simplices = hull.simplices[upper]
         ptr, idx = _pairs_of_simplices(simplices, n)
-        # a function below the upper hull never wins: the upper facet above it proves so
+        # a function below the upper hull has no cell: propose the largest function at its
+        # power site and that one's neighbours (the rounds of verification settle the rest)
         below = np.flatnonzero(np.diff(ptr) == 0)
         if len(below):
-            eq = hull.equations[upper]
-            step = max(1, 2**22 // len(eq))
-            above = np.concatenate([
-                np.argmin(-(lifted[below[lo:lo + step]] @ eq[:, :d + 1].T + eq[:, d + 1])
-                          / eq[:, d], axis=1) for lo in range(0, len(below), step)])
-            ptr, idx = _csr_union(ptr, idx, np.repeat(below, d + 1), simplices[above].ravel(), n)
+            top = self._power_tree.query(np.column_stack([0.5 * self.A[below],
+                                                          np.zeros(len(below))]))[1]
+            ext_ptr, ext_idx = _csr_rows(ptr, idx, top)
+            owners = np.r_[np.repeat(below, np.diff(ext_ptr)), below]
+            ptr, idx = _csr_union(ptr, idx, owners, np.r_[ext_idx, top], n)
         return ptr, idx, need_dom
+
+    @property
+    def _power_tree(self):
+        """KD-tree of the power sites ``(A_j / 2, sqrt(W - w_j))``, ``w_j = b_j + |A_j|^2 / 4``,
+        ``W = max w``: the squared distance from ``(v, 0)`` to point j is
+        ``|v|^2 + W - f_j(v)``, so the nearest is the largest function."""
+        if self._lifted is None:
+            w = self.b + 0.25 * np.einsum("ij,ij->i", self.A, self.A)
+            self._lifted = cKDTree(np.column_stack([0.5 * self.A, np.sqrt(w.max() - w)]))
+        return self._lifted
 
     def _near(self, V, own):
         """CSR (indptr, indices) of the functions within the margin of function own[p] at
         vertex V[p] (own included) where own[p] is within the margin of the largest there;
-        elsewhere those within the margin of the largest (blocked dense products)."""
-        n = self.n_functions
+        elsewhere those within the margin of the largest (KD-tree queries of the power
+        sites, see ``_power_tree``)."""
+        tree = self._power_tree
+        Q = np.column_stack([V, np.zeros(len(V))])
+        Z_own = tree.data[own]
+        d2_own = np.einsum("ij,ij->i", Q - Z_own, Q - Z_own)
         scale = np.abs(self.A).max() * np.abs(V).sum(axis=1) + np.abs(self.b).max()
-        step = max(1, 2**22 // n)
-        rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        for lo in range(0, len(V), step):
-            F = V[lo:lo + step] @ self.A.T + self.b
-            tol = NEAR * scale[lo:lo + step]
-            f_own = F[np.arange(len(F)), own[lo:lo + step]]
-            limit = np.maximum(f_own, F.max(axis=1) - tol) - tol
-            r, c = np.nonzero(F >= limit[:, None])
-            rows.append(r + lo)
-            cols.append(c)
-        rows, cols = np.concatenate(rows), np.concatenate(cols)
-        return np.r_[0, np.cumsum(np.bincount(rows, minlength=len(V)))].astype(np.int64), \
-            cols.astype(np.int64)
+        tol = NEAR * scale + 1e-14 * (np.einsum("ij,ij->i", Q, Q)
+                                      + np.einsum("ij,ij->i", Z_own, Z_own))
+        return _nearest_within(tree, Q, d2_own, tol, self.n_functions, self.ndim + 2)
 
     def __repr__(self):
         return f"{type(self).__name__}(n_functions={self.n_functions}, ndim={self.ndim})"
@@ -241,26 +246,35 @@ class Voronoi(MaxAffine):
         p_own = self.points[own]
         d2_own = np.einsum("ij,ij->i", V - p_own, V - p_own)
         tol = NEAR * (np.einsum("ij,ij->i", V, V) + np.einsum("ij,ij->i", p_own, p_own))
-        k = min(n, d + 2)
-        todo = np.arange(len(V))
-        rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-        limit = None
-        while len(todo):
-            dist, nbr = self._tree.query(V[todo], k=k)
-            dist, nbr = dist.reshape(len(todo), k), nbr.reshape(len(todo), k)
-            if limit is None:     # own's distance, or the nearest one's where own is beaten
-                limit = np.minimum(d2_own, np.square(dist[:, 0]) + tol) + tol
-            within = np.square(dist) <= limit[todo, None]
-            more = within[:, -1] & (k < n)
-            r, c = np.nonzero(within & ~more[:, None])
-            rows.append(todo[r])
-            cols.append(nbr[r, c])
-            todo = todo[more]
-            k = min(n, 2 * k)
-        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        return _nearest_within(self._tree, V, d2_own, tol, n, d + 2)
+
+
+def _nearest_within(tree, Q, d2_own, tol, n, k):
+    """CSR of the tree's points within ``tol`` of ``d2_own`` (squared distances) of each query,
+    or within ``tol`` of the nearest where that is nearer than ``d2_own - tol``; k nearest
+    first, twice as many where those are all within."""
+    k = min(n, k)
+    todo = np.arange(len(Q))
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    limit = None
+    while len(todo):
+        dist, nbr = tree.query(Q[todo], k=k)
+        dist, nbr = dist.reshape(len(todo), k), nbr.reshape(len(todo), k)
+        if limit is None:     # own's distance, or the nearest one's where own is beaten
+            limit = np.minimum(d2_own, np.square(dist[:, 0]) + tol) + tol
+        within = np.square(dist) <= limit[todo, None]
+        more = within[:, -1] & (k < n)
+        r, c = np.nonzero(within & ~more[:, None])
+        rows.append(todo[r])
+        cols.append(nbr[r, c])
+        todo = todo[more]
+        k = min(n, 2 * k)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    if len(rows) > 1 and (np.diff(rows) < 0).any():
         order = np.argsort(rows, kind="stable")
-        return np.r_[0, np.cumsum(np.bincount(rows, minlength=len(V)))].astype(np.int64), \
-            cols[order].astype(np.int64)
+        rows, cols = rows[order], cols[order]
+    return np.r_[0, np.cumsum(np.bincount(rows, minlength=len(Q)))].astype(np.int64), \
+        cols.astype(np.int64)
 
 
 def _qhull(kind, points):
