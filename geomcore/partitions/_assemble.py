@@ -38,6 +38,7 @@ def facet_rows(cx, owner, sources):
     dom = sources < n_dom
     normals[dom], offsets[dom] = cx.dom_A[sources[dom]], cx.dom_b[sources[dom]]
     hid = np.flatnonzero(~dom)
+    labels = cx.labels
     # chunks of whole cells (owner is sorted), so that each cell's maps are built once
     bounds = np.searchsorted(owner[hid], np.arange(0, owner[-1] + _CHUNK + 1 if len(owner) else 1,
                                                    _CHUNK))
@@ -47,8 +48,8 @@ def facet_rows(cx, owner, sources):
         part = hid[lo:hi]
         g = sources[part] - n_dom
         cells, at = np.unique(owner[part], return_inverse=True)
-        r = cx.sources.rows_of(cx.labels[cells], at.ravel(), g)
-        side = np.where(cx.labels[owner[part], g], -1.0, 1.0)     # active side: -z <= 0
+        r = cx.sources.rows_of(labels[cells], at.ravel(), g)
+        side = np.where(labels[owner[part], g], -1.0, 1.0)        # active side: -z <= 0
         normals[part] = side[:, None] * r[:, :d]
         offsets[part] = -side * r[:, d]
     return normals, offsets

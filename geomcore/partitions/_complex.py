@@ -27,6 +27,8 @@ source is evaluated on it exactly. So the combinatorics are exact for the model'
 numbers; no rounded row ever decides which cells, walls or hinges exist.
 """
 
+import operator
+
 import numpy as np
 
 from geomcore._kernels._complex import cell_incidence, ridge_vertices, split_cells
@@ -121,35 +123,48 @@ class AffineSources:
 
     def exact_layer_values(self, x, layer):
         """The pre-activations of layer `layer` at the exact rational point x (list of mpq)."""
-        self._exact_weights()
-        h = list(x)
-        for l in range(layer + 1):
-            Wq, bq = self._exact[l]
-            z = [sum((w * v for w, v in zip(row, h) if v and w), bb) for row, bb in zip(Wq, bq)]
-            if l == layer:
-                if self.pairs is not None and l == len(self.weights) - 1:
-                    return self._compare(l, z)
-                return z
-            h = [v if v > 0 else self._slope * v for v in z]
-        raise IndexError(layer)
+        z = self._exact_affine(0, list(x))
+        for l in range(1, layer + 1):
+            z = self._exact_affine(l, [v if v > 0 else self._slope * v for v in z])
+        if self.pairs is not None and layer == len(self.weights) - 1:
+            return self._compare(layer, z)
+        return z
 
     def exact_next(self, z, layer):
         """Exact pre-activations of `layer` from the exact ones z of layer `layer - 1`."""
         self._exact_weights()
-        Wq, bq = self._exact[layer]
-        h = [v if v > 0 else self._slope * v for v in z]
-        out = [sum((w * x for w, x in zip(row, h) if x and w), bb) for row, bb in zip(Wq, bq)]
+        out = self._exact_affine(layer, [v if v > 0 else self._slope * v for v in z])
         if self.pairs is not None and layer == len(self.weights) - 1:
             return self._compare(layer, out)
         return out
+
+    def _exact_affine(self, layer, h):
+        """``W h + b`` exactly for rational h (list of mpq): the float64 weights are integers
+        times one power of two per layer, and h is brought to one denominator, so the dot
+        products are integer ones (no normalisation per term)."""
+        import gmpy2
+
+        self._exact_weights()
+        Wn, scale, bq = self._exact[layer]
+        den = gmpy2.mpz(1)
+        for v in h:
+            den = gmpy2.lcm(den, v.denominator)
+        hn = [v.numerator * (den // v.denominator) for v in h]
+        denom = scale * den
+        return [gmpy2.mpq(sum(map(operator.mul, row, hn)), denom) + bb
+                for row, bb in zip(Wn, bq)]
 
     def _exact_weights(self):
         import gmpy2
 
         if self._exact is None:
-            self._exact = [([[gmpy2.mpq(float(v)) for v in row] for row in W],
-                            [gmpy2.mpq(float(v)) for v in b])
-                           for W, b in zip(self.weights, self.biases)]
+            self._exact = []
+            for W, b in zip(self.weights, self.biases):
+                ratios = [float(v).as_integer_ratio() for v in W.ravel()]
+                scale = max((d for _, d in ratios), default=1)       # a power of two
+                Wn = [gmpy2.mpz(n * (scale // d)) for n, d in ratios]
+                Wn = [Wn[i * W.shape[1]:(i + 1) * W.shape[1]] for i in range(W.shape[0])]
+                self._exact.append((Wn, gmpy2.mpz(scale), [gmpy2.mpq(float(v)) for v in b]))
             self._slope = gmpy2.mpq(self.slope)
 
     def rows_of(self, labels, cells, neurons):
@@ -256,11 +271,11 @@ class CellComplex:
         self._R = _Table(np.zeros(nv))
         self._n_domain_vertices = nv
         self._domain_exact(first)
-        self.cv_ptr = np.array([0, nv], dtype=np.int64)
-        self.cv_idx = np.arange(nv, dtype=np.int64)
-        self.cf_idx = np.ascontiguousarray(cell.facet_index, dtype=np.int64)
-        self.cf_ptr = np.array([0, len(self.cf_idx)], dtype=np.int64)
-        self.labels = np.zeros((1, sources.n), dtype=bool)
+        self.n_bits = sources.n
+        self._store(np.array([0, nv], dtype=np.int64), np.arange(nv, dtype=np.int64),
+                    np.array([0, len(cell.facet_index)], dtype=np.int64),
+                    np.ascontiguousarray(cell.facet_index, dtype=np.int64),
+                    np.zeros((1, (sources.n + 7) // 8), dtype=np.uint8))
         self.n_exact = 0
 
     # -- vertices ---------------------------------------------------------------------------
@@ -398,16 +413,18 @@ class CellComplex:
         zero = np.flatnonzero(s == 0)
         if zero.size:
             self._set_bits(zero, np.full(zero.size, src))
-        sv = s[self.cv_idx]
-        starts = self.cv_ptr[:-1]
-        has_neg = np.logical_or.reduceat(sv < 0, starts)
-        has_pos = np.logical_or.reduceat(sv > 0, starts)
-        self.labels[has_pos & ~has_neg, bit] = True
+        cv_ptr, cv_idx = self._cv_ptr.rows, self._cv_idx.rows
+        sv = s[cv_idx]
+        starts = cv_ptr[:-1]
+        has_neg = np.logical_or.reduceat(sv < 0, starts) & self._alive.rows
+        has_pos = np.logical_or.reduceat(sv > 0, starts) & self._alive.rows
+        self._labels.rows[has_pos & ~has_neg, bit >> 3] |= np.uint8(1 << (bit & 7))
         cut = np.flatnonzero(has_neg & has_pos)
         if not cut.size:
             return
+        cf_ptr, cf_idx = self._cf_ptr.rows, self._cf_idx.rows
         ecell, eu, ew, nptr, nfac, pptr, pfac = split_cells(
-            self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB, s, cut, self.d)
+            cv_ptr, cv_idx, cf_ptr, cf_idx, self.VB, s, cut, self.d)
         # one new vertex per crossed edge, shared by every cell around it
         nv = len(self.X)
         key = eu * nv + ew
@@ -416,37 +433,33 @@ class CellComplex:
         new = nv + np.arange(len(ukey))
         self._new_vertices(layer, k, src, u, w, Z, E)
         # children: the negative side of cut cell i is child 2 i, the positive side 2 i + 1
-        owner = np.repeat(np.arange(len(self.cv_ptr) - 1), np.diff(self.cv_ptr))
-        pos_in_cut = np.full(len(self.cv_ptr) - 1, -1)
-        pos_in_cut[cut] = np.arange(cut.size)
-        occ = np.flatnonzero(pos_in_cut[owner] >= 0)
-        occ_cut, occ_v, occ_s = pos_in_cut[owner[occ]], self.cv_idx[occ], sv[occ]
+        occ, occ_ptr = _csr_positions(cv_ptr, cut)
+        occ_cut = np.repeat(np.arange(cut.size), np.diff(occ_ptr))
+        occ_v, occ_s = cv_idx[occ], sv[occ]
         neg, pos = occ_s <= 0, occ_s >= 0
         child = np.concatenate([2 * occ_cut[neg], 2 * occ_cut[pos] + 1,
                                 2 * ecell, 2 * ecell + 1])
         verts = np.concatenate([occ_v[neg], occ_v[pos], new[edge_vertex], new[edge_vertex]])
         order = np.argsort(child, kind="stable")
-        child_vptr = np.r_[0, np.cumsum(np.bincount(child, minlength=2 * cut.size))]
-        child_v = verts[order]
+        child_vptr = np.cumsum(np.bincount(child, minlength=2 * cut.size))
         # facets: the surviving ones, then the new source
         fchild = np.concatenate([2 * np.repeat(np.arange(cut.size), np.diff(nptr)),
                                  2 * np.repeat(np.arange(cut.size), np.diff(pptr)) + 1,
                                  np.arange(2 * cut.size)])
         facets = np.concatenate([nfac, pfac, np.full(2 * cut.size, src)])
         forder = np.argsort(fchild, kind="stable")
-        child_fptr = np.r_[0, np.cumsum(np.bincount(fchild, minlength=2 * cut.size))]
-        child_f = facets[forder]
-        # the new cell list: uncut cells in order, then the children
-        keep = np.flatnonzero(~(has_neg & has_pos))
-        kv, kvptr = _csr_take(self.cv_ptr, self.cv_idx, keep)
-        kf, kfptr = _csr_take(self.cf_ptr, self.cf_idx, keep)
-        self.cv_idx = np.concatenate([kv, child_v])
-        self.cv_ptr = np.r_[kvptr, kvptr[-1] + child_vptr[1:]].astype(np.int64)
-        self.cf_idx = np.concatenate([kf, child_f]).astype(np.int64)
-        self.cf_ptr = np.r_[kfptr, kfptr[-1] + child_fptr[1:]].astype(np.int64)
-        child_labels = np.repeat(self.labels[cut], 2, axis=0)
-        child_labels[1::2, bit] = True
-        self.labels = np.concatenate([self.labels[keep], child_labels])
+        child_fptr = np.cumsum(np.bincount(fchild, minlength=2 * cut.size))
+        # the children are appended as new slots; the cut cells' slots die
+        self._cv_ptr.append(cv_ptr[-1] + child_vptr)
+        self._cv_idx.append(verts[order])
+        self._cf_ptr.append(cf_ptr[-1] + child_fptr)
+        self._cf_idx.append(facets[forder])
+        child_labels = np.repeat(self._labels.rows[cut], 2, axis=0)
+        child_labels[1::2, bit >> 3] |= np.uint8(1 << (bit & 7))
+        self._labels.append(child_labels)
+        self._alive.rows[cut] = False
+        self._alive.append(np.ones(2 * cut.size, dtype=bool))
+        self._n_alive += cut.size
 
     def _new_vertices(self, layer, k, src, u, w, Z, E):
         """Append the vertices where neuron k of `layer` crosses the edges u w (z(u) < 0 <
@@ -479,15 +492,60 @@ class CellComplex:
 
     # -- reading the complex ----------------------------------------------------------------
 
+    def _store(self, cv_ptr, cv_idx, cf_ptr, cf_idx, packed_labels):
+        """(Re)start the cell storage: slots that grow by appending the children of cut cells
+        (a cut cell's slot dies); every slot's vertices and facets are contiguous, in slot
+        order, so the storage is CSR over the slots. Labels are packed bits."""
+        self._cv_ptr, self._cv_idx = _Table(cv_ptr), _Table(cv_idx)
+        self._cf_ptr, self._cf_idx = _Table(cf_ptr), _Table(cf_idx)
+        self._labels = _Table(packed_labels)
+        self._alive = _Table(np.ones(len(cv_ptr) - 1, dtype=bool))
+        self._n_alive = len(cv_ptr) - 1
+
     @property
     def n_cells(self):
-        return len(self.cv_ptr) - 1
+        return self._n_alive
 
-    def take(self, order):
-        """Reorder the cells."""
-        self.cv_idx, self.cv_ptr = _csr_take(self.cv_ptr, self.cv_idx, order)
-        self.cf_idx, self.cf_ptr = _csr_take(self.cf_ptr, self.cf_idx, order)
-        self.labels = self.labels[order]
+    def _compact(self):
+        """Drop the dead slots (cells in slot order)."""
+        if self._n_alive == len(self._alive.rows):
+            return
+        self.take(np.flatnonzero(self._alive.rows), compact=False)
+
+    def take(self, order, *, compact=True):
+        """Keep the cells `order` (indices among the live cells), in that order."""
+        if compact:
+            self._compact()
+        cv_idx, cv_ptr = _csr_take(self._cv_ptr.rows, self._cv_idx.rows, order)
+        cf_idx, cf_ptr = _csr_take(self._cf_ptr.rows, self._cf_idx.rows, order)
+        self._store(cv_ptr, cv_idx, cf_ptr, cf_idx, self._labels.rows[order])
+
+    @property
+    def labels(self):
+        """bool (n_cells, n_bits): each cell's bits (activation pattern or sign vector)."""
+        self._compact()
+        bits = np.unpackbits(self._labels.rows, axis=1, bitorder="little")
+        return bits[:, :self.n_bits].astype(bool)
+
+    @property
+    def cv_ptr(self):
+        self._compact()
+        return self._cv_ptr.rows
+
+    @property
+    def cv_idx(self):
+        self._compact()
+        return self._cv_idx.rows
+
+    @property
+    def cf_ptr(self):
+        self._compact()
+        return self._cf_ptr.rows
+
+    @property
+    def cf_idx(self):
+        self._compact()
+        return self._cf_idx.rows
 
     def incidence(self):
         """Each cell vertex's facets, as positions in the cell's facet list (CSR over the
@@ -498,6 +556,13 @@ class CellComplex:
         """The vertices of the ridges between facets f and g (positions) of the cells (CSR)."""
         return ridge_vertices(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB,
                               cells, f, g)
+
+
+def _csr_positions(ptr, rows):
+    """Positions in a CSR array of the entries of `rows`, and their new row pointer."""
+    lengths = ptr[rows + 1] - ptr[rows]
+    new_ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    return np.arange(new_ptr[-1]) - np.repeat(new_ptr[:-1] - ptr[rows], lengths), new_ptr
 
 
 def _csr_take(ptr, idx, rows):
