@@ -28,16 +28,21 @@ __all__ = ["complex_partition"]
 _CHUNK = 4096
 
 
-def facet_rows(cx, owner, sources):
+def facet_rows(cx, owner, sources, incidence=None):
     """Outward rows ``n . x <= c`` of facets (cell owner[i], source sources[i]) of the complex:
     domain rows as given, a neuron's row as pulled back through the cell's pattern, oriented
-    by the cell's side (label bit)."""
+    by the cell's side (label bit). For the complex's own facets of a deep 2-D network (pass
+    its `incidence`), the edge's two vertices give the row instead: the same line, without a
+    pulled-back map per cell."""
     d, n_dom = cx.d, cx.n_dom
     normals = np.empty((len(owner), d))
     offsets = np.empty(len(owner))
     dom = sources < n_dom
     normals[dom], offsets[dom] = cx.dom_A[sources[dom]], cx.dom_b[sources[dom]]
     hid = np.flatnonzero(~dom)
+    if incidence is not None and d == 2 and len(cx.sources.weights) > 1:
+        normals[hid], offsets[hid] = _edge_rows(cx, incidence, hid)
+        return normals, offsets
     labels = cx.labels
     # chunks of whole cells (owner is sorted), so that each cell's maps are built once
     bounds = np.searchsorted(owner[hid], np.arange(0, owner[-1] + _CHUNK + 1 if len(owner) else 1,
@@ -53,6 +58,29 @@ def facet_rows(cx, owner, sources):
         normals[part] = side[:, None] * r[:, :d]
         offsets[part] = -side * r[:, d]
     return normals, offsets
+
+
+def _edge_rows(cx, incidence, facets):
+    """Outward rows of 2-D facets (stacked facet indices) from their two vertices."""
+    inc_ptr, inc_idx = incidence
+    cv_ptr, cv_idx, cf_ptr = cx.cv_ptr, cx.cv_idx, cx.cf_ptr
+    n = cx.n_cells
+    owner_v = np.repeat(np.arange(n), np.diff(cv_ptr))
+    occ = np.repeat(np.arange(len(cv_idx)), np.diff(inc_ptr))
+    facet = cf_ptr[owner_v[occ]] + inc_idx
+    order = np.argsort(facet, kind="stable")
+    ends = cv_idx[occ[order]].reshape(-1, 2)               # every 2-D facet has two vertices
+    X = cx.X
+    a, b = X[ends[:, 0]], X[ends[:, 1]]
+    normal = np.column_stack([b[:, 1] - a[:, 1], a[:, 0] - b[:, 0]])
+    normal /= np.linalg.norm(normal, axis=1)[:, None]
+    # outward: the cell's vertex mean lies on the inner side
+    owner_f = np.repeat(np.arange(n), np.diff(cf_ptr))
+    mean = np.column_stack([np.bincount(owner_v, X[cv_idx, k], minlength=n)
+                            for k in range(2)]) / np.diff(cv_ptr)[:, None]
+    flip = np.einsum("ij,ij->i", normal, mean[owner_f] - a) > 0
+    normal[flip] *= -1
+    return normal[facets], np.einsum("ij,ij->i", normal, a)[facets]
 
 
 def polished_vertices(cx, inc_ptr, inc_idx, normals, offsets):
@@ -132,7 +160,7 @@ def complex_partition(cx, model, domain, dom_volume, classes=None):
     n, n_dom = cx.n_cells, cx.n_dom
     inc_ptr, inc_idx = cx.incidence()
     owner_f = np.repeat(np.arange(n), np.diff(cx.cf_ptr))
-    normals, offsets = facet_rows(cx, owner_f, cx.cf_idx)
+    normals, offsets = facet_rows(cx, owner_f, cx.cf_idx, (inc_ptr, inc_idx))
     X = polished_vertices(cx, inc_ptr, inc_idx, normals, offsets)
     m = polytope_measures(X[cx.cv_idx], cx.cv_ptr, inc_ptr, inc_idx, normals, offsets,
                           cx.cf_ptr)
