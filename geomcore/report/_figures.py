@@ -52,13 +52,18 @@ def wall_segments(partition):
     return np.stack([c - half, c + half], axis=1)
 
 
+#: axis names of the maps: x for the input, t for the coordinates of a slice
+AXES = {"input": ("$x_1$", "$x_2$"), "slice": ("$t_1$", "$t_2$")}
+_axes = AXES["input"]
+
+
 def _frame(ax, partition):
     lo, hi = partition.domain.lo, partition.domain.hi
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    ax.set_xlabel(_axes[0])
+    ax.set_ylabel(_axes[1])
 
 
 def _map_fig(partition, ncols=1, colorbar=True):
@@ -83,7 +88,7 @@ def _draw_cells(ax, polys, values, cmap, norm, edge="white", lw=0.3):
 
     import matplotlib
 
-    cmap = matplotlib.colormaps[cmap].with_extremes(bad="#d9d9d9")
+    cmap = matplotlib.colormaps[cmap].with_extremes(bad="#e4e4e4")
     pc = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, norm=norm,
                         edgecolors=edge, linewidths=lw)
     ax.add_collection(pc)
@@ -93,8 +98,12 @@ def _draw_cells(ax, polys, values, cmap, norm, edge="white", lw=0.3):
 def _points(ax, X, y=None):
     if X is None or len(X) > 5000:
         return
-    style = {"c": "k"} if y is None else {"c": y, "cmap": "coolwarm"}
-    ax.scatter(X[:, 0], X[:, 1], s=4, edgecolors="none", alpha=0.55, zorder=3, **style)
+    if y is None:           # white dots ringed in black show on any fill colour
+        ax.scatter(X[:, 0], X[:, 1], s=7, c="white", edgecolors="k", linewidths=0.35,
+                   alpha=0.8, zorder=3)
+    else:
+        ax.scatter(X[:, 0], X[:, 1], s=5, c=y, cmap="coolwarm", edgecolors="none", alpha=0.7,
+                   zorder=3)
 
 
 def plot_cells(path, partition, polys, values, *, title, label, kind="sequential", X=None,
@@ -188,7 +197,7 @@ def plot_spline(path, partition, polys, before, after, *, X=None):
     fig, axes = _map_fig(partition, ncols=2)
     for ax, vals, title in [(axes[0], before, "before: mean target per cell (grey: no data)"),
                             (axes[1], after, "after: order-2 spline on the complex (lam = 1)")]:
-        pc = _draw_cells(ax, polys, vals, "coolwarm", norm, edge="0.85", lw=0.2)
+        pc = _draw_cells(ax, polys, vals, "viridis", norm, edge="0.85", lw=0.2)
         _points(ax, X)
         ax.set_title(title, fontsize=10)
         _frame(ax, partition)
@@ -260,7 +269,9 @@ def plot_histograms(path, volumes, curvature, quality):
 
 def write_figures(analysis, out):
     """Every figure of one analysed subject; returns a list of (file name, caption)."""
+    global _axes
     a, s = analysis, analysis.subject
+    _axes = AXES["slice" if a.summary.get("input_ndim", 2) != a.summary["ndim"] else "input"]
     part = a.partition
     p = s.name + "_"
     figs = []
@@ -303,6 +314,7 @@ def write_figures(analysis, out):
                      "metric, relative to their input volume."))
     if a.slice_partition is not None and a.slice_partition.ndim == 2:
         sl = a.slice_partition
+        _axes = AXES["slice"]
         figs.append((plot_cells(os.path.join(out, p + "slice.png"), sl, polygons(sl), sl.volumes,
                                 title=f"2-D slice through the data: {sl.n_cells} cells",
                                 label="cell area in the slice", kind="log"),

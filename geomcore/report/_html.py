@@ -17,7 +17,7 @@ h3 { font-size: 16px; margin-top: 24px; color: #1f3b73; }
 .card .v { font-size: 20px; font-weight: 600; }
 .card .k { font-size: 12px; color: #555; }
 .figs { display: flex; flex-wrap: wrap; gap: 18px; }
-figure { margin: 0; flex: 1 1 520px; max-width: 100%; }
+figure { margin: 0; flex: 0 1 calc(50% - 9px); min-width: 420px; }
 figure.wide { flex-basis: 100%; }
 figure img { width: 100%; border: 1px solid #eee; }
 figure.wide img { width: auto; max-width: 100%; }
