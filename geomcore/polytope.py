@@ -59,8 +59,9 @@ def _stack_batches(parts, row_starts):
     out = {}
     for key in ("status", "n_exact_calls", "volume", "centroid", "vertices", "incidence_indices",
                 "facet_areas", "facet_normals", "facet_centroids", "ridges", "ridge_volumes",
-                "dihedral_angles"):
-        out[key] = np.concatenate([p[key] for p in parts])
+                "dihedral_angles", "exact_fallback", "volume_error"):
+        if all(key in p for p in parts):
+            out[key] = np.concatenate([p[key] for p in parts])
     out["facet_index"] = np.concatenate([p["facet_index"] + r0 for p, r0 in zip(parts, row_starts)])
     for key in ("vertex_offsets", "facet_offsets", "ridge_offsets", "incidence_indptr"):
         pieces, base = [np.zeros(1, np.int64)], 0
@@ -69,6 +70,115 @@ def _stack_batches(parts, row_starts):
             base += p[key][-1]
         out[key] = np.concatenate(pieces)
     return out
+
+
+def _slice_batch(raw, i0, i1, row0):
+    """Polytopes i0:i1 of a raw batch as a raw batch of their own (rows from row0)."""
+    v0, v1 = raw["vertex_offsets"][i0], raw["vertex_offsets"][i1]
+    f0, f1 = raw["facet_offsets"][i0], raw["facet_offsets"][i1]
+    r0, r1 = raw["ridge_offsets"][i0], raw["ridge_offsets"][i1]
+    p0, p1 = raw["incidence_indptr"][v0], raw["incidence_indptr"][v1]
+    out = {key: raw[key][i0:i1] for key in ("status", "n_exact_calls", "volume", "centroid",
+                                              "exact_fallback", "volume_error") if key in raw}
+    out.update(vertices=raw["vertices"][v0:v1], incidence_indices=raw["incidence_indices"][p0:p1],
+               facet_index=raw["facet_index"][f0:f1] - row0)
+    for key in ("facet_areas", "facet_normals", "facet_centroids"):
+        out[key] = raw[key][f0:f1]
+    for key in ("ridges", "ridge_volumes", "dihedral_angles"):
+        out[key] = raw[key][r0:r1]
+    for key, lo in (("vertex_offsets", v0), ("facet_offsets", f0), ("ridge_offsets", r0)):
+        out[key] = raw[key][i0:i1 + 1] - lo
+    out["incidence_indptr"] = raw["incidence_indptr"][v0:v1 + 1] - p0
+    return out
+
+
+#: The measures' contract: a polytope whose estimated relative volume error (volume_error /
+#: volume) exceeds this is recomputed in exact arithmetic.
+_MEASURE_RTOL = 1e-8
+
+#: the exact fallback measures exactly (pulling triangulation in rationals) polytopes with at
+#: most this many vertices, larger ones in floating point from their exact combinatorics
+_EXACT_MEASURE_VERTICES = 24
+
+#: kernel statuses that are not facts about the input: recomputed in exact arithmetic
+_UNDECIDED = (RANK_DEFICIENT, PRECISION, NUMERICAL)
+
+
+def _volume_error(raw, d):
+    """A first-order bound on the absolute volume error of each polytope of a kernel batch.
+
+    The measures are sums of cones over the face lattice, each height taken from a vertex of
+    the face (no offsets far from the cell enter). With vertices within ``delta`` of the exact
+    ones (the kernel re-solves each from its d defining rows with a twice-precise residual:
+    ``delta <= 4 eps max|x|`` for well-conditioned vertices) and heights rounded to about
+    ``2 d eps diam``, the volume moves by at most ``(sqrt(d) delta + 2 d eps diam) S`` with S the
+    total facet area. 0 for a polytope that is not OK.
+    """
+    n = raw["status"].size
+    err = np.zeros(n)
+    ok = raw["status"] == OK
+    if not ok.any() or raw["vertices"].size == 0:
+        return err
+    vo, fo = raw["vertex_offsets"], raw["facet_offsets"]
+    idx = np.flatnonzero(ok & (np.diff(vo) > 0) & (np.diff(fo) > 0))
+    V = raw["vertices"]
+    hi = np.maximum.reduceat(V, vo[idx], axis=0)
+    lo = np.minimum.reduceat(V, vo[idx], axis=0)
+    big = np.maximum(np.abs(hi), np.abs(lo)).max(axis=1)
+    diam = np.linalg.norm(hi - lo, axis=1)
+    S = np.add.reduceat(raw["facet_areas"], fo[idx]) if raw["facet_areas"].size else 0.0
+    eps = np.finfo(float).eps
+    err[idx] = (4 * np.sqrt(d) * eps * big + 2 * d * eps * diam) * S
+    return err
+
+
+def _exact_fallback(raw, As, bs, offsets, measures):
+    """Recompute in exact arithmetic (the reference path with gmpy2 rationals) the polytopes
+    whose kernel status is not a fact about the input (rank decided in floats, precision, a
+    numerical breakdown) or whose measures miss the stated accuracy."""
+    d = As.shape[1]
+    raw["exact_fallback"] = np.zeros(raw["status"].size, dtype=bool)
+    raw["volume_error"] = _volume_error(raw, d)
+    redo = np.isin(raw["status"], _UNDECIDED)
+    if measures:
+        # inaccurate measures: exact measures for small polytopes; for larger ones the exact
+        # path could only give the same floating-point measures, so volume_error says so
+        with np.errstate(divide="ignore", invalid="ignore"):
+            redo |= ((raw["status"] == OK) & (np.diff(raw["vertex_offsets"]) <= _EXACT_MEASURE_VERTICES)
+                     & ~(raw["volume_error"] <= _MEASURE_RTOL * raw["volume"]))
+    redo = np.flatnonzero(redo)
+    if redo.size == 0:
+        return raw
+    parts, starts, prev = [], [], 0
+    for i in redo:
+        if i > prev:
+            parts.append(_slice_batch(raw, prev, i, offsets[prev]))
+            starts.append(offsets[prev])
+        r0, r1 = offsets[i], offsets[i + 1]
+        fixed = _reference_polytope.polytope_batch(
+            As[r0:r1], bs[r0:r1], np.array([0, r1 - r0]), number=_exact_number(),
+            exact_measure_limit=_EXACT_MEASURE_VERTICES)
+        if fixed["status"][0] == OK and fixed["exact_volume"][0] is None:
+            # too many vertices for exact measures: exact combinatorics, correctly rounded
+            # vertices, the kernel's measure stage
+            fi = fixed["facet_index"]
+            meas = _polytope.polytope_measures(
+                fixed["vertices"], fixed["vertex_offsets"], fixed["incidence_indptr"],
+                fixed["incidence_indices"], As[r0:r1][fi], bs[r0:r1][fi], fixed["facet_offsets"])
+            for key in ("volume", "centroid", "facet_areas", "facet_centroids", "ridge_volumes"):
+                fixed[key] = meas[key]
+            fixed["volume_error"] = _volume_error(fixed, d)
+        else:
+            fixed["volume_error"] = np.zeros(1)
+        fixed["n_exact_calls"] = raw["n_exact_calls"][i:i + 1]
+        fixed["exact_fallback"] = np.ones(1, dtype=bool)
+        parts.append(fixed)
+        starts.append(r0)
+        prev = i + 1
+    if prev < raw["status"].size:
+        parts.append(_slice_batch(raw, prev, raw["status"].size, offsets[prev]))
+        starts.append(offsets[prev])
+    return _stack_batches(parts, starts)
 
 
 def _kernel_batch(A, b, offsets, measures, workers):
@@ -95,6 +205,7 @@ def _compute(A, b, offsets, exact, measures=True, workers=1):
         raw = _reference_polytope.polytope_batch(As, bs, offsets, number=_exact_number())
     elif _implementation == "kernel":
         raw = _kernel_batch(As, bs, offsets, measures, workers)
+        raw = _exact_fallback(raw, As, bs, offsets, measures)
     else:
         raw = _reference_polytope.polytope_batch(As, bs, offsets)
     if not measures:
@@ -271,6 +382,8 @@ class Polytope:
         self.ridge_volumes = _frozen(raw["ridge_volumes"][r0:r1])
         self.dihedral_angles = _frozen(raw["dihedral_angles"][r0:r1])
         self.n_exact_calls = int(raw["n_exact_calls"][i]) if "n_exact_calls" in raw else 0
+        self.volume_error = float(raw["volume_error"][i]) if "volume_error" in raw else 0.0
+        self.exact_fallback = bool(raw["exact_fallback"][i]) if "exact_fallback" in raw else False
         self.exact_volume = raw["exact_volume"][i] if "exact_volume" in raw else None
         self.exact_vertices = raw["exact_vertices"][i] if "exact_vertices" in raw else None
 
@@ -362,6 +475,9 @@ class PolytopeBatch:
             "incidence_indices",
         ):
             setattr(self, key, _frozen(raw[key]))
+        n = self.n_polytopes
+        self.volume_error = _frozen(raw.get("volume_error", np.zeros(n)))
+        self.exact_fallback = _frozen(raw.get("exact_fallback", np.zeros(n, dtype=bool)))
 
     def __len__(self):
         return self.n_polytopes

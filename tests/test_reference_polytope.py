@@ -124,7 +124,7 @@ def test_interval_and_triangle():
         ([[1.0], [-1.0]], [0.0, -1.0], 1),  # x <= 0 and x >= 1
         ([[1, 0], [0, 1]], [0, 0], 2),  # a pair of half-planes: a quadrant
         ([[1, 0], [-1, 0]], [1, 0], 4),  # a strip: rank 1 < d
-        ([[1, 0], [-1, 0]], [0, -1], 4),  # rank deficient even though empty
+        ([[1, 0], [-1, 0]], [0, -1], 1),  # rank deficient and empty: infeasible (issue 12)
         (np.zeros((0, 2)), np.zeros(0), 4),  # no rows at all
         ([[1, 0], [-1, 0], [0, 1], [0, -1]], [0, 0, 1, 0], 3),  # a segment
         ([[1, 0], [-1, 0], [0, 1], [0, -1]], [0, 0, 0, 0], 3),  # a point

@@ -391,53 +391,99 @@ cdef inline Py_ssize_t dd_slot(DD* dd, Py_ssize_t row) noexcept nogil:
     return dd.row_slot[row]
 
 
-cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* hint) noexcept nogil:
-    # Fill ray `slot` as the nullspace of the rows in zset, oriented to agree with hint.
+cdef int dd_exact_side(DD* dd, Py_ssize_t slot, Py_ssize_t g, int* orient) noexcept nogil:
+    # The exact orientation of ray `slot` (its basis is set): the ray lies strictly inside row g
+    # (Hx[g] . ray < 0), so sign det [H_B; ray] = -sign det [H_B; Hx[g]]. Returns a status.
+    cdef Py_ssize_t D = dd.D, d = dd.d, k
+    cdef int status = 0, sg
+    for k in range(d):
+        memcpy(&dd.mat[k * D], &dd.Hx[dd.basis[slot * d + k] * D], D * sizeof(double))
+    memcpy(&dd.mat[d * D], &dd.Hx[g * D], D * sizeof(double))
+    sg = det_sign_exact(dd.mat, D, &status)
+    dd.n_exact += 1
+    if status != 0:
+        return STATUS_MEMORY if status == 2 else STATUS_PRECISION
+    if sg == 0:
+        # g through the ray's basis: the basis is not exactly independent
+        return STATUS_NUMERICAL
+    orient[0] = -sg
+    return 0
+
+
+cdef int dd_make_ray(DD* dd, Py_ssize_t slot, const word_t* zset, const double* hint,
+                     Py_ssize_t g) noexcept nogil:
+    # Fill ray `slot` as the nullspace of the rows in zset. Its orientation is a fact: the
+    # exact ray lies strictly inside row g (a row through one parent but not the other, or the
+    # initial row it leaves), so the float ray is flipped to make Hn[g] . ray negative, and
+    # when that value is within rounding the orientation is settled exactly (dd_exact_side).
+    # (Orienting by the parents' combination, the hint, is wrong once the parents are rough.)
     cdef Py_ssize_t D = dd.D, d = dd.d, i, k, n_z = 0
-    cdef double cond = 1.0, s
+    cdef double cond = 1.0, s, sr
     cdef double* r = &dd.x[slot * D]
-    cdef int rc, sign, status = 0
+    cdef int rc, sign = 0, status = 0
     for i in range(dd.n_slots):
         if bit_get(zset, i):
             dd.rowbuf[n_z] = dd.slot_row[i]
             n_z += 1
     rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr)
     if rc == -1:
-        # The exact zero set has rank d, but in floats it looks smaller: rows parallel to the
-        # rounding level (a ReLU cell's pulled-back neurons when one earlier neuron is active).
-        # Take d rows with non-zero pivots as the basis, keep the float ray of the parents
-        # (the hint), orient it exactly and send every later sign of this ray to exact
-        # arithmetic: the combinatorics stay exact, only this ray's coordinates are rough.
+        # The exact zero set has rank d, but in floats it looks smaller: rows nearly parallel
+        # (two lines crossing at an angle of 1e-12, a ReLU cell's pulled-back neurons when one
+        # earlier neuron is active). Take d rows with the largest non-zero pivots as the basis
+        # and their float nullspace as the ray, orient it exactly and send every later sign of
+        # this ray to exact arithmetic: the combinatorics stay exact, only this ray's
+        # coordinates are rough (the vertices are re-solved from the basis at the end).
         rc = pivoted_qr(dd.Hn, D, dd.rowbuf, n_z, D, d, &dd.basis[slot * d], r, &cond, dd.qr,
                         0.0)
         if rc != 0:
-            return STATUS_NUMERICAL
-        s = sqrt(dot(hint, hint, D))
-        for i in range(D):
-            r[i] = hint[i] / s
+            if n_z != d:
+                return STATUS_NUMERICAL
+            # a simple ray: its d rows are the basis (exactly independent, as the ray is
+            # extreme), and the parents' combination is the best float direction there is
+            for k in range(d):
+                dd.basis[slot * d + k] = dd.rowbuf[k]
+            s = sqrt(dot(hint, hint, D))
+            for i in range(D):
+                r[i] = hint[i] / s
+        rc = dd_exact_side(dd, slot, g, &sign)
+        if rc != 0:
+            return rc
+        # flip the float ray to the exact side (its own exact orientation decides)
         for k in range(d):
             memcpy(&dd.mat[k * D], &dd.Hx[dd.basis[slot * d + k] * D], D * sizeof(double))
         memcpy(&dd.mat[d * D], r, D * sizeof(double))
-        sign = det_sign_exact(dd.mat, D, &status)
-        if status != 0 or sign == 0:
-            return STATUS_MEMORY if status == 2 else STATUS_NUMERICAL
+        rc = det_sign_exact(dd.mat, D, &status)
+        if status != 0:
+            return STATUS_MEMORY if status == 2 else STATUS_PRECISION
+        if rc == -sign:
+            for i in range(D):
+                r[i] = -r[i]
         memcpy(&dd.z[slot * dd.W], zset, dd.W * sizeof(word_t))
         dd.tol[slot] = INFINITY
         dd.orient[slot] = <signed char>sign
         return 0
     if rc != 0:
         return STATUS_MEMORY
-    if dot(r, hint, D) < 0.0:
-        for i in range(D):
-            r[i] = -r[i]
     memcpy(&dd.z[slot * dd.W], zset, dd.W * sizeof(word_t))
     # float error of row . ray is about cond * eps per unit; be generous, exact calls are cheap
     dd.tol[slot] = 1e3 * D * EPS * (cond if cond > 1.0 else 1.0)
+    sr = dot(&dd.Hn[g * D], r, D)
+    if sr > dd.tol[slot]:
+        for i in range(D):
+            r[i] = -r[i]
+    elif sr >= -dd.tol[slot]:
+        # too close to row g to tell in floats: the exact side, and r's float orientation
+        rc = dd_exact_side(dd, slot, g, &sign)
+        if rc != 0:
+            return rc
     for k in range(d):
         memcpy(&dd.mat[k * D], &dd.Hn[dd.basis[slot * d + k] * D], D * sizeof(double))
     memcpy(&dd.mat[d * D], r, D * sizeof(double))
     s = det_lu(dd.mat, D)
-    dd.orient[slot] = 1 if s > 0.0 else -1
+    if sign != 0 and (s > 0.0) != (sign > 0):
+        for i in range(D):
+            r[i] = -r[i]
+    dd.orient[slot] = <signed char>(sign if sign != 0 else (1 if s > 0.0 else -1))
     return 0
 
 
@@ -463,7 +509,8 @@ cdef int dd_sign(DD* dd, Py_ssize_t ray, Py_ssize_t row, double s) noexcept nogi
 cdef int dd_emit(DD* dd, Py_ssize_t p, Py_ssize_t q, word_t* common, Py_ssize_t sj,
                  Py_ssize_t* n_new) noexcept nogil:
     # Append the ray where the edge from p (violating) to q (feasible) crosses the new row.
-    cdef Py_ssize_t k, D = dd.D
+    cdef Py_ssize_t k, D = dd.D, g
+    cdef word_t w
     cdef int rc
     if dd_reserve(dd, n_new[0] + 1) != 0:
         return STATUS_MEMORY
@@ -472,7 +519,16 @@ cdef int dd_emit(DD* dd, Py_ssize_t p, Py_ssize_t q, word_t* common, Py_ssize_t 
     for k in range(D):
         dd.hint[k] = fabs(dd.sval[p]) * dd.x[q * D + k] + fabs(dd.sval[q]) * dd.x[p * D + k]
     bit_set(common, sj)
-    rc = dd_make_ray(dd, n_new[0], common, dd.hint)
+    # a row through one parent and not the other: the new ray lies strictly inside it
+    g = -1
+    for k in range(dd.Wa):
+        w = dd.z[p * dd.W + k] ^ dd.z[q * dd.W + k]
+        if w:
+            g = dd.slot_row[64 * k + gc_ctz(w)]
+            break
+    if g < 0:
+        return STATUS_NUMERICAL
+    rc = dd_make_ray(dd, n_new[0], common, dd.hint, g)
     if rc != STATUS_OK:
         return rc
     n_new[0] += 1
@@ -682,7 +738,7 @@ cdef int dd_run(DD* dd, const double* An, Py_ssize_t mr) noexcept nogil:
                     bit_set(zset, dd.row_slot[picked[i]])
             for i in range(D):
                 hint[i] = -dd.Hn[picked[k] * D + i]
-            rc = dd_make_ray(dd, k, zset, hint)
+            rc = dd_make_ray(dd, k, zset, hint, picked[k])
             if rc != STATUS_OK:
                 break
             done[picked[k]] = 1
@@ -977,6 +1033,7 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
     cdef double* sub_cen = NULL
     cdef double sub_vol, h, nu, cone
     cdef const double* v
+    cdef const double* w
     cdef int rc = 0
     cdef size_t sz_q, sz_c, sz_cl, sz_m, sz_f, sz_ch
     cdef char* buf
@@ -1048,7 +1105,17 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
             memcpy(&Qc[nq * d], &f.normals[c * d], d * sizeof(double))
             project_out(Q, nq, &Qc[nq * d], d)
             nu = sqrt(dot(&Qc[nq * d], &Qc[nq * d], d))
-            h = (f.offsets[c] - dot(&f.normals[c * d], v, d)) / nu
+            # the height of v over the sub-face, measured from a vertex w of the sub-face:
+            # n . (w - v) rather than offset - n . v, so that a face far from the origin loses
+            # nothing to cancellation (a sliver of width 1e-16 at distance 1 keeps its digits)
+            i = 0
+            while not bit_get(&members[s * Wl], i):
+                i += 1
+            w = &f.verts[fv[i] * d]
+            h = 0.0
+            for i in range(d):
+                h += Qc[nq * d + i] * (w[i] - v[i])
+            h /= nu
             slot = memo_find(f, &closures[s * Wf])
             if k > 1 and f.filled[slot]:
                 sub_vol = f.vol[slot]
@@ -1092,24 +1159,32 @@ cdef int face_measure_top(Faces* f, const word_t* closure, Py_ssize_t k, int* fv
     # face_measure for a face known only by its closure (the polytope, a facet, a ridge):
     # finds its vertices and an orthonormal basis of its normal space first. fv (nv ints) and
     # Q (d * d doubles) are scratch.
-    cdef Py_ssize_t d = f.d, nq = 0, c, c2
-    cdef double t
+    cdef Py_ssize_t d = f.d, nq, c, c2, best_c
+    cdef double t, best
     cdef Py_ssize_t n_fv = face_vertices(f, closure, fv)
-    for c in range(f.nf):
-        if nq == d - k:
-            break
-        if not bit_get(closure, c):
-            continue
-        memcpy(&Q[nq * d], &f.normals[c * d], d * sizeof(double))
+    # Gram-Schmidt with pivoting: each step takes the normal of the closure with the largest
+    # part outside the span so far, so that nearly parallel facets (lines crossing at 1e-15)
+    # still give their exact normal space, and exactly dependent ones (remainder at rounding
+    # level) come last
+    for nq in range(d - k):
+        best = 0.0
+        best_c = -1
+        for c in range(f.nf):
+            if not bit_get(closure, c):
+                continue
+            memcpy(&Q[nq * d], &f.normals[c * d], d * sizeof(double))
+            project_out(Q, nq, &Q[nq * d], d)
+            t = dot(&Q[nq * d], &Q[nq * d], d)
+            if t > best:
+                best = t
+                best_c = c
+        if best_c < 0:
+            return -2
+        memcpy(&Q[nq * d], &f.normals[best_c * d], d * sizeof(double))
         project_out(Q, nq, &Q[nq * d], d)
         t = sqrt(dot(&Q[nq * d], &Q[nq * d], d))
-        if t < 1e-12:
-            continue
         for c2 in range(d):
             Q[nq * d + c2] /= t
-        nq += 1
-    if nq != d - k:
-        return -2
     return face_measure(f, closure, k, fv, n_fv, Q, vol, cen)
 
 

@@ -1,4 +1,4 @@
-"""Brute-force exact reference for the H-polytope kernel.
+"""Exact reference for the H-polytope kernel (and its exact fallback).
 
 This module is a test oracle. It is slow on purpose and deliberately uses
 algorithms unrelated to the compiled kernel (which uses double description and
@@ -7,6 +7,10 @@ face-lattice recursion):
 * vertices come from solving every ``d``-subset of rows exactly,
 * boundedness comes from enumerating the candidate extreme rays of the
   recession cone ``{y : A y <= 0}``,
+* (above ``_BRUTE_FORCE_LIMIT`` subsets, or with ``vertex_search="dd"``, both
+  come from an exact double description in integer arithmetic instead: the
+  exact fallback of :mod:`geomcore.polytope` on larger inputs; the tests
+  check it against brute force),
 * facets and ridges come from comparing vertex sets,
 * volumes and centroids come from a pulling triangulation measured with exact
   determinants.
@@ -41,6 +45,10 @@ INFEASIBLE = 1
 UNBOUNDED = 2
 NO_INTERIOR = 3
 RANK_DEFICIENT = 4
+
+#: above this many d-subsets of distinct hyperplanes the vertex search switches from brute force
+#: to exact double description (vertex_search="auto")
+_BRUTE_FORCE_LIMIT = 5000
 
 
 # ---------------------------------------------------------------------------
@@ -242,6 +250,106 @@ def _has_recession_ray(rows, nonzero_rows, d, zero, one):
     return False
 
 
+# ---------------------------------------------------------------------------
+# Exact double description (the fallback's vertex search for larger inputs)
+# ---------------------------------------------------------------------------
+
+
+def _integer_row(values):
+    """The row scaled by the lcm of its denominators: Python ints, same halfspace."""
+    dens = [fractions.Fraction(int(x.numerator), int(x.denominator)) for x in values]
+    scale = math.lcm(*[q.denominator for q in dens]) if dens else 1
+    return [int(q * scale) for q in dens]
+
+
+def _normalised(ray):
+    """The integer ray divided by the gcd of its entries."""
+    g = math.gcd(*ray)
+    return tuple(x // g for x in ray) if g > 1 else tuple(ray)
+
+
+def _dd_rays(H, D):
+    """Extreme rays of the pointed cone ``{y : H y <= 0}`` (integer rows of length D, rank D).
+
+    Double description in exact integer arithmetic: start from the simplicial cone of D
+    independent rows, add the other rows one by one, and join each violating ray to each
+    satisfying ray it is adjacent to (their common zero set lies in no third ray's zero set).
+    Returns a list of (ray, zero-set bitmask over H's rows).
+    """
+    # D independent rows, by exact elimination
+    basis, echelon = [], []
+    for j, row in enumerate(H):
+        v = [fractions.Fraction(x) for x in row]
+        for piv, e in echelon:
+            if v[piv]:
+                f = v[piv] / e[piv]
+                v = [x - f * y for x, y in zip(v, e)]
+        piv = next((c for c in range(D) if v[c]), None)
+        if piv is not None:
+            echelon.append((piv, v))
+            basis.append(j)
+            if len(basis) == D:
+                break
+    if len(basis) < D:
+        raise ValueError("the cone is not pointed")
+    # rays of {y : H_B y <= 0}: y_k = -H_B^{-1} e_k, scaled to integers
+    M = [[fractions.Fraction(x) for x in H[j]] + [fractions.Fraction(int(i == k)) for k in range(D)]
+         for i, j in enumerate(basis)]
+    reduced, pivots = _reduced_row_echelon(M, D, fractions.Fraction(0))
+    inverse = [row[D:] for row in reduced]              # rows of H_B^{-1}
+    rays = []
+    for k in range(D):
+        col = [-inverse[i][k] for i in range(D)]
+        den = math.lcm(*[x.denominator for x in col])
+        ray = _normalised([int(x * den) for x in col])
+        zero = 0
+        for i, j in enumerate(basis):
+            if i != k:
+                zero |= 1 << j
+        rays.append((ray, zero))
+    used = set(basis)
+    for j in range(len(H)):
+        if j in used:
+            continue
+        h = H[j]
+        values = [sum(a * y for a, y in zip(h, ray)) for ray, _ in rays]
+        pos = [i for i, s in enumerate(values) if s > 0]
+        if not pos:
+            rays = [(ray, z | (1 << j)) if s == 0 else (ray, z)
+                    for (ray, z), s in zip(rays, values)]
+            continue
+        neg = [i for i, s in enumerate(values) if s < 0]
+        new = []
+        for p in pos:
+            zp = rays[p][1]
+            for q in neg:
+                common = zp & rays[q][1]
+                if common.bit_count() < D - 2:
+                    continue
+                if any(o != p and o != q and common & rays[o][1] == common
+                       for o in range(len(rays))):
+                    continue
+                sp, sq = values[p], values[q]
+                ray = _normalised([sp * b - sq * a for a, b in zip(rays[p][0], rays[q][0])])
+                new.append((ray, common | (1 << j)))
+        rays = [(ray, z | (1 << j)) if s == 0 else (ray, z)
+                for (ray, z), s in zip(rays, values) if s <= 0] + new
+    return rays
+
+
+def _dd_vertices(rows, rhs, nonzero_rows, d, zero):
+    """Return (sorted exact vertices, has a recession direction) of ``{A x <= b}`` with
+    rank A = d, by exact double description on the homogenised cone
+    ``{(x, t) : a . x - b t <= 0, t >= 0}``: rays with t > 0 are the vertices, t = 0 the
+    recession directions."""
+    H = [_integer_row(list(rows[j]) + [zero - rhs[j]]) for j in nonzero_rows]
+    H.append([0] * d + [-1])
+    rays = _dd_rays(H, d + 1)
+    number = type(zero)
+    vertices = sorted({tuple(number(x, ray[d]) for x in ray[:d]) for ray, _ in rays if ray[d] > 0})
+    return vertices, any(ray[d] == 0 for ray, _ in rays)
+
+
 def _incident_vertex_sets(rows, rhs, row_ids, vertices, zero):
     """Return ``{row: frozenset of vertex positions with a_j . v == b_j}``."""
     return {
@@ -433,26 +541,51 @@ class _PolytopeResult:
     dihedral_angles: list = field(default_factory=list)
 
 
-def _analyse_polytope(rows, rhs, d, number):
+def _analyse_polytope(rows, rhs, d, number, vertex_search="auto", exact_measure_limit=None):
     """Return the :class:`_PolytopeResult` of ``{x : rows x <= rhs}``."""
     zero = _to_number(0, number)
     one = _to_number(1, number)
     m = len(rows)
 
-    # Rank first: a rank-deficient system is reported even when it is empty.
-    if m == 0 or _rank(rows, d, zero) < d:
-        return _PolytopeResult(RANK_DEFICIENT)
     nonzero = [j for j in range(m) if not _is_zero_vector(rows[j], zero)]
     # A zero row 0.x <= b is vacuous when b >= 0 and unsatisfiable otherwise.
     if any(rhs[j] < zero for j in range(m) if _is_zero_vector(rows[j], zero)):
         return _PolytopeResult(INFEASIBLE)
+    if m == 0 or _rank(rows, d, zero) < d:
+        # Rank below d: unbounded unless empty. Emptiness is decided exactly: fixing the
+        # coordinates that complete the rows' rank to d (x_j = 0) keeps a point of every
+        # non-empty set (move it along the nullspace of A), and makes the set pointed.
+        extra_rows, extra_rhs, basis = [], [], [rows[j] for j in nonzero]
+        rank = _rank(basis, d, zero)
+        for c in range(d):
+            unit = tuple(one if i == c else zero for i in range(d))
+            if rank < d and _rank(basis + [unit], d, zero) > rank:
+                basis.append(unit)
+                rank += 1
+                minus = tuple(zero - x for x in unit)
+                extra_rows += [unit, minus]
+                extra_rhs += [zero, zero]
+        full_rows = [rows[j] for j in nonzero] + extra_rows
+        full_rhs = [rhs[j] for j in nonzero] + extra_rhs
+        vertices, _ = _dd_vertices(full_rows, full_rhs, range(len(full_rows)), d, zero)
+        return _PolytopeResult(RANK_DEFICIENT if vertices else INFEASIBLE)
 
-    # With rank d the set is pointed, so it is non-empty iff it has a vertex.
-    vertices = _sorted_feasible_vertices(rows, rhs, nonzero, d, zero)
-    if not vertices:
-        return _PolytopeResult(INFEASIBLE)
-    if _has_recession_ray(rows, nonzero, d, zero, one):
-        return _PolytopeResult(UNBOUNDED)
+    # With rank d the set is pointed, so it is non-empty iff it has a vertex. Brute force over
+    # the d-subsets of rows for small inputs (the test oracle), else exact double description.
+    n_planes = len(_distinct_hyperplane_rows(rows, rhs, nonzero, zero))
+    if vertex_search == "brute" or (vertex_search == "auto"
+                                    and math.comb(n_planes, d) <= _BRUTE_FORCE_LIMIT):
+        vertices = _sorted_feasible_vertices(rows, rhs, nonzero, d, zero)
+        if not vertices:
+            return _PolytopeResult(INFEASIBLE)
+        if _has_recession_ray(rows, nonzero, d, zero, one):
+            return _PolytopeResult(UNBOUNDED)
+    else:
+        vertices, unbounded = _dd_vertices(rows, rhs, nonzero, d, zero)
+        if not vertices:
+            return _PolytopeResult(INFEASIBLE)
+        if unbounded:
+            return _PolytopeResult(UNBOUNDED)
 
     # A bounded non-empty set is full-dimensional iff no row is an implicit
     # equality, i.e. no row is tight at every vertex.
@@ -467,6 +600,16 @@ def _analyse_polytope(rows, rhs, d, number):
     ]
     ridges = _ridge_pairs(facet_sets, d)
 
+    if exact_measure_limit is not None and len(vertices) > exact_measure_limit:
+        # combinatorics only: the caller measures in floating point (volume None, NaNs)
+        nan = math.nan
+        return _PolytopeResult(
+            status=OK, vertices=vertices, facets=facets, incidence=incidence, ridges=ridges,
+            volume=None, centroid=(nan,) * d, facet_areas=[nan] * len(facets),
+            facet_normals=[_unit_normal(rows[j], zero) for j in facets],
+            facet_centroids=[(nan,) * d] * len(facets), ridge_volumes=[nan] * len(ridges),
+            dihedral_angles=[_dihedral_angle(rows[facets[a]], rows[facets[b]], zero)
+                             for a, b in ridges])
     cache = {}
     body = _face_measure(frozenset(range(len(vertices))), d, vertices, facet_sets, cache, number)
     facet_measures = [
@@ -532,7 +675,8 @@ def _offsets_from_counts(counts):
     return np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
 
 
-def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
+def polytope_batch(A, b, offsets, *, number=fractions.Fraction, vertex_search="auto",
+                   exact_measure_limit=None):
     """Compute the exact combinatorics and geometry of a batch of H-polytopes.
 
     Polytope ``i`` is ``{x : A[r] @ x <= b[r] for r in offsets[i]:offsets[i+1]}``.
@@ -552,6 +696,14 @@ def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
         Exact field type, :class:`fractions.Fraction` (default) or
         :class:`flint.fmpq`; it must be constructible as ``number(p, q)`` from
         Python ints and support ``+ - * /`` and comparisons.
+    vertex_search : {"auto", "brute", "dd"}, optional
+        How the vertices are found: "brute" solves every d-subset of rows,
+        "dd" runs an exact double description in integer arithmetic, "auto"
+        (default) takes brute force up to ``_BRUTE_FORCE_LIMIT`` subsets.
+    exact_measure_limit : int, optional
+        Measure exactly only polytopes with at most this many vertices; larger
+        ones get the combinatorics, exact vertices and dihedral angles, NaN
+        measures and ``exact_volume`` None. Default None (always measure).
 
     Returns
     -------
@@ -570,7 +722,8 @@ def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
 
         Status codes: 0 OK, 1 INFEASIBLE, 2 UNBOUNDED (non-empty, unbounded),
         3 NO_INTERIOR (non-empty, bounded, lower-dimensional), 4 RANK_DEFICIENT
-        (rank of ``A`` below ``d``; reported even when the set is empty). A
+        (rank of ``A`` below ``d`` and non-empty, so unbounded; an empty set is
+        INFEASIBLE whatever the rank). A
         polytope that is not OK contributes no rows to the stacked arrays and
         has ``nan`` volume and centroid.
 
@@ -586,8 +739,9 @@ def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
     coordinates; ridges as sorted pairs ``(a, b)``, ``a < b``. For ``d == 1``
     facets are points (area 1, centroid the endpoint) and there are no ridges;
     for ``d == 2`` ridges are points of volume 1. The dihedral angle at a ridge
-    is ``pi - arccos(n_a . n_b)``. The cost grows like ``C(M_i, d)``, so keep
-    the inputs small.
+    is ``pi - arccos(n_a . n_b)``. Brute force costs ``C(M_i, d)`` solves and the
+    exact double description grows with the vertex count; both are slow, for
+    small inputs and as the kernel's exact fallback.
     """
     A, b, offsets = _validated_inputs(A, b, offsets)
     d = A.shape[1]
@@ -598,7 +752,8 @@ def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
         lo, hi = int(offsets[i]), int(offsets[i + 1])
         rows = [tuple(_to_number(x, number) for x in A[r]) for r in range(lo, hi)]
         rhs = [_to_number(x, number) for x in b[lo:hi]]
-        results.append(_analyse_polytope(rows, rhs, d, number))
+        results.append(_analyse_polytope(rows, rhs, d, number, vertex_search,
+                                         exact_measure_limit))
 
     nan_row = [math.nan] * d
     incidence = [facets for r in results for facets in r.incidence]
@@ -614,7 +769,8 @@ def polytope_batch(A, b, offsets, *, number=fractions.Fraction):
         "incidence_indptr": _offsets_from_counts([len(f) for f in incidence]),
         "incidence_indices": np.array([p for f in incidence for p in f], dtype=np.int64),
         "volume": np.array(
-            [float(r.volume) if r.status == OK else math.nan for r in results],
+            [float(r.volume) if r.status == OK and r.volume is not None else math.nan
+             for r in results],
             dtype=np.float64,
         ),
         "centroid": _float_rows(
