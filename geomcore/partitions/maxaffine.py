@@ -702,10 +702,13 @@ def _hinges(model, raw, labels, src, dom_A, dom_b):
     flat = _row_keys(keys, sentinel + 1)
     uniq, hinge_of = np.unique(flat, return_inverse=True)
     hinge_of = hinge_of.ravel()
-    # one entry per (hinge, cell): a cell may touch a hinge through several tiny ridges
+    # one entry per (hinge, cell): rounded rows of cospherical sites can give a cell a sliver
+    # facet along the hinge, so it meets the hinge in k ridges whose angles sum to its angle
+    # there plus (k - 1) pi (the sliver's two sides)
     pair = hinge_of.astype(np.int64) * n_cells + ridge_owner
-    pairs, pair_of = np.unique(pair, return_inverse=True)
+    pairs, pair_of, repeats = np.unique(pair, return_inverse=True, return_counts=True)
     angles = np.bincount(pair_of.ravel(), weights=raw["dihedral_angles"], minlength=len(pairs))
+    angles -= (repeats - 1) * np.pi
     h_of_pair, cell_of_pair = pairs // n_cells, pairs % n_cells
     n_around = np.bincount(h_of_pair, minlength=len(uniq))
     big = n_around[h_of_pair] >= 3
