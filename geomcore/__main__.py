@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-__all__ = ["main", "example_polytope"]
+__all__ = ["example_polytope", "main"]
 
 EXAMPLES = ("cube", "simplex", "cross", "pyramid", "relu-cell")
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from geomcore.errors import InvalidInputError
 
-__all__ = ["to_networkx", "save_npz", "load_npz"]
+__all__ = ["load_npz", "save_npz", "to_networkx"]
 
 _FORMAT = 1
 

@@ -30,7 +30,7 @@ from geomcore.report._models import (
     load_subjects,
 )
 
-__all__ = ["build_report", "main", "add_arguments", "ReportError", "EXAMPLES", "NPZ_KEYS"]
+__all__ = ["EXAMPLES", "NPZ_KEYS", "ReportError", "add_arguments", "build_report", "main"]
 
 _STEPS = ("data cells", "2-D slice", "partition", "nerve", "betti numbers", "masses", "spectrum", "curvature", "spline",
           "regularizers", "layer profile", "figures")

@@ -8,8 +8,17 @@ import os
 
 import numpy as np
 
-__all__ = ["polygons", "wall_segments", "plot_cells", "plot_walls", "plot_spectrum",
-           "plot_spline", "plot_layer_profile", "plot_histograms", "write_figures"]
+__all__ = [
+    "plot_cells",
+    "plot_histograms",
+    "plot_layer_profile",
+    "plot_spectrum",
+    "plot_spline",
+    "plot_walls",
+    "polygons",
+    "wall_segments",
+    "write_figures",
+]
 
 DPI = 110
 
@@ -84,9 +93,8 @@ def _colorbar(fig, mappable, axes, label, extend="neither"):
 
 
 def _draw_cells(ax, polys, values, cmap, norm, edge="white", lw=0.3):
-    from matplotlib.collections import PolyCollection
-
     import matplotlib
+    from matplotlib.collections import PolyCollection
 
     cmap = matplotlib.colormaps[cmap].with_extremes(bad="#e4e4e4")
     pc = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, norm=norm,
@@ -280,44 +288,44 @@ def write_figures(analysis, out):
         figs.append((plot_cells(os.path.join(out, p + "volume.png"), part, polys, part.volumes,
                                 title=f"{part.n_cells} cells, coloured by volume",
                                 label="cell volume (log scale)", kind="log", X=s.X),
-                     "The partition: every cell of the model, coloured by its area (log scale); "
-                     "dots are the data."))
+                     ("The partition: every cell of the model, coloured by its area (log scale); "
+                      "dots are the data.")))
         figs.append((plot_cells(os.path.join(out, p + "curvature.png"), part, polys,
                                 a.curvature, title=f"vertex curvature ({a.curvature_kind})",
                                 label="curvature", kind="diverging"),
-                     f"Each cell's {a.curvature_kind.capitalize()} curvature (the mean over its "
-                     "walls): red positive, blue negative, grey a cell without walls."))
+                     (f"Each cell's {a.curvature_kind.capitalize()} curvature (the mean over its "
+                      "walls): red positive, blue negative, grey a cell without walls.")))
         figs.append((plot_walls(os.path.join(out, p + "walls.png"), part,
                                 title=f"{len(part.walls.areas)} walls, width by length",
                                 X=s.X, y=s.y),
-                     "The walls between cells, drawn with a width proportional to their length "
-                     "(the edge weights of the Laplacian); dots are the data, coloured by target."))
+                     ("The walls between cells, drawn with a width proportional to their length "
+                      "(the edge weights of the Laplacian); dots are the data, coloured by target.")))
         sp = getattr(a, "spline_partition", part)
         spolys = polys if sp is part or sp.n_cells == part.n_cells else polygons(sp)
         figs.append((plot_spline(os.path.join(out, p + "spline.png"), sp, spolys,
                                  a.spline_before, a.spline_after, X=s.X),
-                     "Spline refinement (geomcore.refine): the per-cell mean of the target before, "
-                     "the order-2 simplicial spline after; it fills the cells without data."))
+                     ("Spline refinement (geomcore.refine): the per-cell mean of the target before, "
+                      "the order-2 simplicial spline after; it fills the cells without data.")))
     else:
         figs.append((plot_histograms(os.path.join(out, p + "distributions.png"), part.volumes,
                                      a.curvature, a.quality),
-                     f"Distributions over the {part.n_cells} cells (a {part.ndim}-D partition "
-                     "has no map)."))
+                     (f"Distributions over the {part.n_cells} cells (a {part.ndim}-D partition "
+                      "has no map).")))
     figs.append((plot_spectrum(os.path.join(out, p + "spectrum.png"), a.eigenvalues,
                                a.summary["betti_numbers"]),
-                 "The smallest eigenvalues of the Hodge Laplacians on the nerve: the number of "
-                 "zero eigenvalues of Delta_k is the Betti number b_k; the first non-zero one of "
-                 "Delta_0 measures how well connected the cells are."))
+                 ("The smallest eigenvalues of the Hodge Laplacians on the nerve: the number of "
+                  "zero eigenvalues of Delta_k is the Betti number b_k; the first non-zero one of "
+                  "Delta_0 measures how well connected the cells are.")))
     if a.layer_profile is not None:
         figs.append((plot_layer_profile(os.path.join(out, p + "layers.png"), a.layer_profile),
-                     "Layer profile: the cells' volumes in each hidden layer's pulled-back "
-                     "metric, relative to their input volume."))
+                     ("Layer profile: the cells' volumes in each hidden layer's pulled-back "
+                      "metric, relative to their input volume.")))
     if a.slice_partition is not None and a.slice_partition.ndim == 2:
         sl = a.slice_partition
         _axes = AXES["slice"]
         figs.append((plot_cells(os.path.join(out, p + "slice.png"), sl, polygons(sl), sl.volumes,
                                 title=f"2-D slice through the data: {sl.n_cells} cells",
                                 label="cell area in the slice", kind="log"),
-                     "An exact 2-D slice of the network's partition through the data mean, "
-                     "spanned by the data's first two principal directions."))
+                     ("An exact 2-D slice of the network's partition through the data mean, "
+                      "spanned by the data's first two principal directions.")))
     return figs

@@ -14,8 +14,16 @@ import numpy as np
 
 from geomcore.errors import GeomcoreError
 
-__all__ = ["ReportError", "Subject", "EXAMPLES", "example_subjects", "load_subjects",
-           "load_data", "parse_arch", "NPZ_KEYS"]
+__all__ = [
+    "EXAMPLES",
+    "NPZ_KEYS",
+    "ReportError",
+    "Subject",
+    "example_subjects",
+    "load_data",
+    "load_subjects",
+    "parse_arch",
+]
 
 #: names accepted by ``--example``
 EXAMPLES = ("moons", "moons-mlp", "moons-tree")
@@ -145,7 +153,7 @@ def load_data(path, ndim=None):
             raise ReportError(f"--data must be a .npy or .csv file; got {path}")
     except ReportError:
         raise
-    except Exception as exc:                          # numpy's many parse errors
+    except Exception as exc:  # noqa: BLE001 (numpy's many parse errors: one line for the user)
         raise ReportError(f"--data: cannot read {path}: {exc}") from None
     arr = np.asarray(arr, dtype=float)
     if arr.ndim == 1:
@@ -175,18 +183,21 @@ _LINEAR = ("LogisticRegression", "LinearSVC", "RidgeClassifier", "SGDClassifier"
 
 
 def _read_pickle(path):
+    """Unpickle a model file. Like any pickle, it runs code the file names: load only files
+    you trust."""
     try:
         import joblib
-
-        return joblib.load(path)
     except ImportError:
-        pass
-    except Exception:                                  # not a joblib file: plain pickle below
-        pass
+        joblib = None
+    if joblib is not None:
+        try:
+            return joblib.load(path)
+        except Exception:  # noqa: BLE001, S110 (not a joblib file: plain pickle below)
+            pass
     try:
         with open(path, "rb") as f:
             return pickle.load(f)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (any unreadable file is one error line)
         raise ReportError(f"{path} is not a pickle/joblib file geomcore can read "
                           f"({type(exc).__name__}: {exc})") from None
 
@@ -234,7 +245,7 @@ def _network_from_npz(path):
 
     try:
         z = np.load(path, allow_pickle=False)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (any unreadable file is one error line)
         raise ReportError(f"{path} is not a readable .npz file ({type(exc).__name__}: {exc})") \
             from None
     keys = set(z.files)
@@ -288,10 +299,10 @@ def _network_from_torch(path, arch):
     obj = None
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a whole pickled module: the full unpickler below)
         try:
             obj = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (any unreadable file is one error line)
             raise ReportError(f"{path} is not a torch file geomcore can read "
                               f"({type(exc).__name__}: {exc})") from None
     if isinstance(obj, torch.nn.Module):
@@ -312,7 +323,7 @@ def _network_from_torch(path, arch):
     for k, v in tensors:
         if k.endswith("bias"):
             biases[k[:-len("bias")]] = v
-    others = [k for k, _ in tensors if not (k.endswith("weight") or k.endswith("bias"))]
+    others = [k for k, _ in tensors if not k.endswith(("weight", "bias"))]
     if others or any(len(v.shape) != 2 for _, v in weights):
         bad = others[0] if others else next(k for k, v in weights if len(v.shape) != 2)
         raise ReportError(f"{path}: unsupported layer {bad!r}; --arch networks are Linear "

@@ -13,8 +13,14 @@ import numpy as np
 
 from geomcore.report._models import ReportError
 
-__all__ = ["Analysis", "analyse", "cell_quality", "min_hinge_angles", "worst_cells",
-           "CURVATURE_QUANTILES"]
+__all__ = [
+    "CURVATURE_QUANTILES",
+    "Analysis",
+    "analyse",
+    "cell_quality",
+    "min_hinge_angles",
+    "worst_cells",
+]
 
 CURVATURE_QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 #: above this many cells the Ollivier curvature (one transport problem per wall) gives way to
@@ -125,7 +131,7 @@ def _quantiles(values):
     v = values[np.isfinite(values)]
     if not len(v):
         return {}
-    return {f"q{int(round(q * 100)):02d}": float(np.quantile(v, q)) for q in CURVATURE_QUANTILES}
+    return {f"q{round(q * 100):02d}": float(np.quantile(v, q)) for q in CURVATURE_QUANTILES}
 
 
 def _one_blas_thread():
@@ -146,7 +152,7 @@ def _data_cells_summary(dc):
     return {"n_cells": int(dc.n_cells), "n_points": int(dc.n_points),
             "max_count": int(counts.max()), "singletons": int(np.count_nonzero(counts == 1)),
             "median_inradius": float(np.median(dc.inradii)),
-            "n_neighbor_pairs": int(len(dc.neighbors))}
+            "n_neighbor_pairs": len(dc.neighbors)}
 
 
 def _model_output(subject, X):
@@ -222,11 +228,11 @@ def analyse(subject, *, step=lambda name: None):
             inner = Subject(
                 subject.name, f"{subject.title}: exact 2-D slice through the data", "network",
                 sl.model, gc.Box(lo, hi), t_coords, subject.y, subject.y_source, sl.model,
-                None, notes=list(subject.notes) + [
+                None, notes=[*subject.notes, (
                     f"{ndim}-D input: the maps show the exact partition of the plane through "
                     "the data mean spanned by its first two principal directions (a 2-D "
                     "network of its own); the points are projected onto that plane. The data "
-                    f"cells below are those of the full {ndim}-D network."])
+                    f"cells below are those of the full {ndim}-D network.")])
             b = analyse(inner, step=step)
             b.data_cells = dc
             b.summary["input_ndim"] = int(ndim)
@@ -307,11 +313,11 @@ def analyse(subject, *, step=lambda name: None):
         "ndim": int(ndim),
         "domain": {"lo": [float(v) for v in dom.lo], "hi": [float(v) for v in dom.hi],
                    "volume": float(dom.volume)},
-        "n_points": int(len(X)),
+        "n_points": len(X),
         "target": subject.y_source,
         "n_cells": int(part.n_cells),
-        "n_walls": int(len(walls.areas)),
-        "n_hinges": int(len(hinges.volumes)),
+        "n_walls": len(walls.areas),
+        "n_hinges": len(hinges.volumes),
         "n_interior_hinges": int(np.count_nonzero(hinges.interior)),
         "volume_sum": float(vol.sum()),
         "volume_min": float(vol.min()),
