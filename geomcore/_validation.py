@@ -57,10 +57,11 @@ def as_float_vector(x, name, *, size=None):
     return arr
 
 
-def as_halfspaces(A, b):
-    """Return (A, b) of A x <= b as float64 (m, ndim) and (m,), checked."""
+def as_halfspaces(A, b, *, allow_empty=False):
+    """Return (A, b) of A x <= b as float64 (m, ndim) and (m,), checked; with allow_empty,
+    m = 0 is accepted (an arrangement of no hyperplanes)."""
     A = as_float_matrix(A, "A")
-    if A.shape[0] == 0 or A.shape[1] == 0:
+    if (A.shape[0] == 0 and not allow_empty) or A.shape[1] == 0:
         raise InvalidInputError(f"A must have at least one row and one column; got shape {A.shape}")
     b = as_float_vector(b, "b", size=A.shape[0])
     return A, b

@@ -99,7 +99,7 @@ def test_linear_regions_match_lp_search(d, widths, n_out, seed):
     assert len(found) == part.n_cells
     # the LP search is slow (one LP per region and neuron): by default on the first seed of
     # the smaller cases
-    if LONG or (seed == 0 and d * sum(widths) <= 80):
+    if LONG or (seed == 0 and d * sum(widths) <= 48):
         assert found == lp_regions(net, lo, hi)
 
 

@@ -235,6 +235,8 @@ def _label_keys(labels):
 
 def _find_labels(labels, queries):
     """Index of each query row among the rows of labels (all distinct), or -1."""
+    if labels.ndim == 2 and labels.shape[1] == 0:        # no bits: one cell, or none
+        return np.full(len(queries), 0 if len(labels) else -1, dtype=np.int64)
     keys, wanted = _label_keys(labels), _label_keys(queries)
     order = np.argsort(keys)
     pos = np.searchsorted(keys[order], wanted)

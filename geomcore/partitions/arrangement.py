@@ -37,7 +37,7 @@ class Arrangement:
     """
 
     def __init__(self, A, b):
-        A, b = as_halfspaces(A, b)
+        A, b = as_halfspaces(A, b, allow_empty=True)
         zero = np.flatnonzero(~A.any(axis=1))
         if zero.size:
             raise DegenerateInputError(

@@ -7,6 +7,8 @@ from one vectorised join of box faces grouped by the flat they lie in (:func:`_b
 """
 
 
+from functools import partial
+
 import numpy as np
 
 from geomcore._kernels._trees import refine_by_tree as _kernel_refine_by_tree
@@ -448,7 +450,6 @@ def _empty_hinges():
 def tree_partition(model, domain, progress=False, max_cells=None):
     """The :class:`~geomcore.Partition` of a tree ensemble in a :class:`~geomcore.Box`."""
     from geomcore.partitions._model import Box, Partition, Walls
-    from geomcore.polytope import polytopes
 
     if not isinstance(model, TreeEnsemble):
         model = TreeEnsemble(model)
@@ -464,18 +465,23 @@ def tree_partition(model, domain, progress=False, max_cells=None):
     ranks = _ranks(lo, hi)
     pairs, areas, normals, centres, boundary = box_walls(lo, hi, domain.lo, domain.hi, ranks)
     hinges = box_hinges(lo, hi, ranks)
-    n, d = lo.shape
 
-    def batch():
-        # the boxes as H-polytopes, for Partition.cell and the complexes: rows x <= hi, -x <= -lo
-        A = np.tile(np.vstack([np.eye(d), -np.eye(d)]), (n, 1))
-        b = np.column_stack([hi, -lo]).ravel()
-        return polytopes(A, b, np.arange(0, 2 * d * n + 1, 2 * d))
-
-    part = Partition(model, domain, labels, batch, Walls(pairs, areas, normals, centres),
+    part = Partition(model, domain, labels, partial(_box_polytopes, lo, hi),
+                     Walls(pairs, areas, normals, centres),
                      hinges, boundary, volumes=(hi - lo).prod(axis=1), centroids=(lo + hi) / 2)
     part._boxes = (lo, hi)            # the cells' bounds, for exact box moments (splines)
     return part
+
+
+def _box_polytopes(lo, hi):
+    """The boxes as H-polytopes (rows x <= hi, -x <= -lo), for Partition.cell and the
+    complexes; a module function, so that partitions pickle."""
+    from geomcore.polytope import polytopes
+
+    n, d = lo.shape
+    A = np.tile(np.vstack([np.eye(d), -np.eye(d)]), (n, 1))
+    b = np.column_stack([hi, -lo]).ravel()
+    return polytopes(A, b, np.arange(0, 2 * d * n + 1, 2 * d))
 
 
 def _build(model, domain, *, regions, progress, max_cells):
