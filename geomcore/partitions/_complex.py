@@ -16,14 +16,15 @@ is set arithmetic on the exact incidences (``geomcore/_kernels/_complex.pyx``).
 The sign predicate. A source's value at a vertex is its pre-activation ``z`` (for a hyperplane
 ``a . x - b``), a continuous function that is affine on every current cell. The float value
 ``Z`` of ``z`` at a vertex comes with a bound ``E >= |Z - z(x*)|`` (``x*`` the exact vertex):
-at the start of a layer ``Z`` is a forward pass at the float coordinates, with the classical
-dot-product rounding bound ``gamma_n (|W| |h| + |b|)`` propagated through ``|W|``, plus the
-Lipschitz bound ``(|W_l| ... |W_1| 1) R`` for the coordinate error; within a layer a new vertex
-``v = u + t (w - u)`` gets ``Z`` by interpolation, with ``t`` enclosed in an interval from the
-enclosures of ``z(u)`` and ``z(w)``. A sign is taken from ``Z`` only when ``|Z| > E``;
-otherwise the vertex is computed exactly (``gmpy2.mpq``: domain vertices, then each new vertex
-from its edge's endpoints, the weights and biases taken as the exact rationals they are) and the
-source is evaluated on it exactly. So the combinatorics are exact for the model's own float64
+the first layer's ``Z`` is ``W x + b`` at the exact domain vertices, and each later layer's is
+``W act(Z) + b`` from the previous layer's values at the same vertices (no coordinates, so no
+coordinate error), each with the classical dot-product rounding bound
+``gamma_n (|W| |h| + |b|)`` plus the previous bound propagated through ``|W|``. Within a layer a
+new vertex ``v = u + t (w - u)`` gets every value of the layer by interpolation (the layer is
+affine along the edge), with ``t`` enclosed in an interval from the enclosures of ``z(u)`` and
+``z(w)``. A sign is taken from ``Z`` only when ``|Z| > E``; otherwise the vertex's values are
+computed exactly (``gmpy2``: the weights and biases taken as the exact rationals they are, the
+vertex as the exact point on its edge; memoised per vertex and layer). So the combinatorics are exact for the model's own float64
 numbers; no rounded row ever decides which cells, walls or hinges exist.
 """
 
@@ -72,13 +73,10 @@ class AffineSources:
         self.starts = np.r_[0, np.cumsum(self.sizes)].astype(np.int64)
         self.n = int(self.starts[-1])
         self._abs = [np.abs(W) for W in self.weights]
-        # |z_l(x) - z_l(y)| <= lip_l * |x - y|_inf (act is 1-Lipschitz)
-        lip, self.lipschitz = np.ones(self.ndim), []
-        for A in self._abs:
-            lip = A @ lip
-            self.lipschitz.append(lip * (1 + 1e-12))
-        if self.pairs is not None:
-            self.lipschitz[-1] = lip[self.pairs[:, 0]] + lip[self.pairs[:, 1]]
+        # |z_0(x) - z_0(y)| <= lipschitz0 * |x - y|_inf, for domain vertices that are rounded
+        self.lipschitz0 = self._abs[0].sum(axis=1) * (1 + 1e-12)
+        if self.pairs is not None and len(self.weights) == 1:
+            self.lipschitz0 = self.lipschitz0[self.pairs[:, 0]] + self.lipschitz0[self.pairs[:, 1]]
         self._exact = None
 
     def _compare(self, layer, F, E=None):
@@ -269,7 +267,6 @@ class CellComplex:
         self._exact_z = {}              # (vertex, layer) -> exact pre-activations
         self._recipe = _Table(np.full((nv, 3), -1, dtype=np.int64))  # (u, w, source), new ones
         self._R = _Table(np.zeros(nv))
-        self._n_domain_vertices = nv
         self._domain_exact(first)
         self.n_bits = sources.n
         self._store(np.array([0, nv], dtype=np.int64), np.arange(nv, dtype=np.int64),
@@ -380,7 +377,7 @@ class CellComplex:
         domain vertices. New vertices get them by interpolation along their edge."""
         if layer == 0:
             Z, E = self.sources.values(self.X, 0)
-            E = E + self.sources.lipschitz[0][None, :] * self.R[:, None]
+            E = E + self.sources.lipschitz0[None, :] * self.R[:, None]
         else:
             Z, E = self.sources.propagate(self._Z, self._E, layer)
         Z, E = _Table(Z), _Table(E)
