@@ -112,3 +112,23 @@ def test_zaslavsky_in_three_dimensions_small_domain():
     b = rng.normal(size=7) * 0.1
     part = partition(Arrangement(A, b), Box(-np.full(3, 100.0), np.full(3, 100.0)))
     assert part.n_cells == sum(math.comb(7, i) for i in range(4))
+
+
+@pytest.mark.parametrize("regions", ["linear", "decision"])
+def test_polytope_domain_with_rounded_vertices(regions):
+    # a random polytope domain: its vertices are not doubles, so they are solved exactly
+    from geomcore import Polytope
+
+    rng = np.random.default_rng(11)
+    A = rng.normal(size=(12, 3))
+    A /= np.linalg.norm(A, axis=1)[:, None]
+    domain = Polytope(A, np.ones(12))
+    net = ReLUNetwork([rng.normal(size=(6, 3)), rng.normal(size=(5, 6)), rng.normal(size=(3, 5))],
+                      [0.3 * rng.normal(size=6), 0.3 * rng.normal(size=5), rng.normal(size=3)],
+                      negative_slope=0.1)
+    part = partition(net, domain, regions=regions)
+    assert part.volumes.sum() == pytest.approx(domain.volume, rel=1e-12)
+    assert (net.patterns(part.centroids) == part.labels).all()
+    if regions == "decision":
+        assert (net.classes(part.centroids) == part.classes).all()
+    assert (part.locate(part.centroids) == np.arange(part.n_cells)).all()
