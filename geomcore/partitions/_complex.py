@@ -37,6 +37,7 @@ from geomcore._kernels._complex import cell_incidence, ridge_vertices, split_cel
 __all__ = ["AffineSources", "CellComplex"]
 
 _U = 2.0 ** -53
+_SIDE_CODE = np.array([1, 0, 2], dtype=np.uint8)       # sign -1, 0, +1 -> below, on, above
 
 
 class AffineSources:
@@ -95,7 +96,7 @@ class AffineSources:
             W, b, A = self.weights[l], self.biases[l], self._abs[l]
             z = h @ W.T + b
             gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
-            err = err @ A.T + gamma * (np.abs(h) @ A.T + np.abs(b)) + 1e-300
+            err = ((err + gamma * np.abs(h)) @ A.T + gamma * np.abs(b)) * (1 + 2 * gamma) + 1e-300
             if l == layer:
                 if self.pairs is not None and l == len(self.weights) - 1:
                     return self._compare(l, z, err)
@@ -114,7 +115,9 @@ class AffineSources:
         eh = E + _U * np.abs(h) if self.slope else E
         z = h @ W.T + b
         gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
-        err = eh @ A.T + gamma * (np.abs(h) @ A.T + np.abs(b)) + 1e-300
+        # (the bound's own rounding, a relative gamma_n of a sum of non-negative terms, is
+        # covered by the factor 1 + 2 gamma)
+        err = ((eh + gamma * np.abs(h)) @ A.T + gamma * np.abs(b)) * (1 + 2 * gamma) + 1e-300
         if self.pairs is not None and layer == len(self.weights) - 1:
             return self._compare(layer, z, err)
         return z, err
@@ -412,11 +415,10 @@ class CellComplex:
             self._set_bits(zero, np.full(zero.size, src))
         cv_ptr, cv_idx = self._cv_ptr.rows, self._cv_idx.rows
         sv = s[cv_idx]
-        starts = cv_ptr[:-1]
-        has_neg = np.logical_or.reduceat(sv < 0, starts) & self._alive.rows
-        has_pos = np.logical_or.reduceat(sv > 0, starts) & self._alive.rows
-        self._labels.rows[has_pos & ~has_neg, bit >> 3] |= np.uint8(1 << (bit & 7))
-        cut = np.flatnonzero(has_neg & has_pos)
+        # per cell, in one pass: bit 0 set if a vertex is below, bit 1 if one is above
+        side = np.bitwise_or.reduceat(_SIDE_CODE[sv + 1], cv_ptr[:-1]) * self._alive.rows
+        self._labels.rows[side == 2, bit >> 3] |= np.uint8(1 << (bit & 7))
+        cut = np.flatnonzero(side == 3)
         if not cut.size:
             return
         cf_ptr, cf_idx = self._cf_ptr.rows, self._cf_idx.rows
