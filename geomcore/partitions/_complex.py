@@ -223,9 +223,11 @@ class AffineSources:
 class _Table:
     """Rows that grow by appending, in a buffer that doubles (amortised O(1) per row)."""
 
-    def __init__(self, rows):
-        self.buf = np.array(rows)
-        self.n = len(self.buf)
+    def __init__(self, rows, spare=0.0):
+        rows = np.asarray(rows)
+        self.n = len(rows)
+        self.buf = np.empty((self.n + int(spare * self.n),) + rows.shape[1:], rows.dtype)
+        self.buf[:self.n] = rows
 
     @property
     def rows(self):
@@ -383,7 +385,7 @@ class CellComplex:
             E = E + self.sources.lipschitz0[None, :] * self.R[:, None]
         else:
             Z, E = self.sources.propagate(self._Z, self._E, layer)
-        Z, E = _Table(Z), _Table(E)
+        Z, E = _Table(Z, spare=1.0), _Table(E, spare=1.0)      # room for the new vertices
         for k in range(self.sources.sizes[layer]):
             self._insert(layer, k, Z, E)
             if on_neuron is not None:
