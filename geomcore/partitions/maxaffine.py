@@ -603,8 +603,9 @@ def _walls(labels, batch, src, n):
     return _walls_from_pairs(batch, np.flatnonzero(on), owner[on], neighbour[on]), boundary
 
 
-def _ridge_vertex(raw, ridge_owner, fa, fb):
-    """A vertex (stacked index) of each ridge: one that lies on both of its facets."""
+def _ridge_vertex(raw, ridge_owner, fa, fb, cells=None):
+    """A vertex (stacked index) of each ridge: one that lies on both of its facets (`cells`,
+    bool per cell: those the ridges belong to, to look at their vertices only)."""
     iptr, iidx = raw["incidence_indptr"], raw["incidence_indices"]
     n_f = np.diff(raw["facet_offsets"])
     F = int(n_f.max()) + 1
@@ -615,6 +616,8 @@ def _ridge_vertex(raw, ridge_owner, fa, fb):
         if q < 2:
             continue
         vs = np.flatnonzero(degree == q)
+        if cells is not None:
+            vs = vs[cells[v_owner[vs]]]
         inc = np.sort(iidx[iptr[vs][:, None] + np.arange(q)], axis=1)
         a, c = np.triu_indices(q, 1)
         keys.append(((v_owner[vs][:, None] * F + inc[:, a]) * F + inc[:, c]).ravel())
@@ -662,10 +665,17 @@ def _hinges(model, raw, labels, src, dom_A, dom_b):
     own_of = labels[ridge_owner]
     sa, sb = code[fi[f0 + fa]], code[fi[f0 + fb]]
     members = np.sort(np.column_stack([own_of, sa, sb]), axis=1)
-    vert = _ridge_vertex(raw, ridge_owner, fa, fb)
     nptr, nidx = raw["near_indptr"], raw["near_indices"]
     degenerate = np.diff(nptr) > 0
-    slow = np.flatnonzero(degenerate[vert])
+    # only ridges of cells with an irregular vertex can have more members
+    v_owner = np.repeat(np.arange(n_cells), np.diff(raw["vertex_offsets"]))
+    suspect = np.zeros(n_cells, dtype=bool)
+    suspect[v_owner[degenerate]] = True
+    slow = np.flatnonzero(suspect[ridge_owner])
+    vert = np.zeros(len(ridge_owner), dtype=np.int64)
+    if len(slow):
+        vert[slow] = _ridge_vertex(raw, ridge_owner[slow], fa[slow], fb[slow], suspect)
+        slow = slow[degenerate[vert[slow]]]
     extra = {}
     if len(slow):
         exact = {}
