@@ -26,6 +26,8 @@ __all__ = []
 
 _CHUNK = 2048                      # cells per block of the networks' batched layer maps
 _cache = weakref.WeakKeyDictionary()
+# position of the lowest set bit of each byte (bitorder "little": bit k is label column k)
+_LOWEST_BIT = np.array([(b & -b).bit_length() - 1 if b else 0 for b in range(256)], np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,19 +81,21 @@ def check_model(model, partition, name="model"):
             f"partition must be of {name}: labels must be bool (n_cells, {width}); got "
             f"{labels.dtype} {labels.shape} (a partition of another model)")
     X = np.asarray(partition.centroids)
-    if isinstance(model, Arrangement):
-        z = X @ model.A.T - model.b
-        scale = np.abs(X) @ np.abs(model.A).T + np.abs(model.b)
-    else:
-        z = _preactivations(model, X)
-        scale = 1.0 + np.abs(z)
-    clear = np.abs(z) > 1e-9 * scale
-    bad = clear & ((z > 0) != labels)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise InvalidInputError(
-            f"partition must be of {name}: cell {i} has bit {j} = {bool(labels[i, j])} but the "
-            f"model gives {bool(z[i, j] > 0)} at its centroid (a partition of another model?)")
+    for c0 in range(0, len(X), _CHUNK):             # blocks: n_cells x n_bits can be large
+        Xc, lab = X[c0:c0 + _CHUNK], labels[c0:c0 + _CHUNK]
+        if isinstance(model, Arrangement):
+            z = Xc @ model.A.T - model.b
+            scale = np.abs(Xc) @ np.abs(model.A).T + np.abs(model.b)
+        else:
+            z = _preactivations(model, Xc)
+            scale = 1.0 + np.abs(z)
+        bad = (np.abs(z) > 1e-9 * scale) & ((z > 0) != lab)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise InvalidInputError(
+                f"partition must be of {name}: cell {c0 + i} has bit {j} = {bool(lab[i, j])} but "
+                f"the model gives {bool(z[i, j] > 0)} at its centroid (a partition of another "
+                "model?)")
     if partition.classes is not None:
         if isinstance(model, Arrangement):
             raise InvalidInputError("partition has classes; an Arrangement has none")
@@ -171,25 +175,30 @@ def _keys(model, partition):
 
 def _wall_sources(model, partition):
     """Source of each wall's facet, seen from cells[:, 0] and from cells[:, 1]."""
-    keys = _keys(model, partition)
     cells = np.asarray(partition.walls.cells, dtype=np.int64)
     if len(cells) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    flip = keys[cells[:, 0]] ^ keys[cells[:, 1]]
     n_bits = np.asarray(partition.labels).shape[1]
+    # the first label bit that flips across each wall, on packed bits
+    packed = np.packbits(np.asarray(partition.labels, dtype=bool), axis=1, bitorder="little")
+    flip = packed[cells[:, 0]] ^ packed[cells[:, 1]]
+    if flip.shape[1] == 0:                                  # no label bits (no hidden layer)
+        flip = np.zeros((len(cells), 1), dtype=np.uint8)
+    some = flip.any(axis=1)
+    byte = np.argmax(flip != 0, axis=1)
+    low = flip[np.arange(len(flip)), byte]
+    neuron = (8 * byte + _LOWEST_BIT[low]).astype(np.int64)
     if partition.classes is None:
-        if not flip.any(axis=1).all():
-            w = int(np.flatnonzero(~flip.any(axis=1))[0])
+        if not some.all():
+            w = int(np.flatnonzero(~some)[0])
             raise InvalidInputError(f"wall {w} joins two cells with the same label")
-        src = np.argmax(flip, axis=1).astype(np.int64)     # the first bit that flips
-        return src, src
+        return neuron, neuron
     classes = np.asarray(partition.classes, dtype=np.int64)
     ci, cj = classes[cells[:, 0]], classes[cells[:, 1]]
-    neuron = np.argmax(flip[:, :n_bits], axis=1).astype(np.int64)
     same_class = ci == cj
     lo = np.where(same_class, neuron, n_bits + cj)          # cell 0 faces class cj
     hi = np.where(same_class, neuron, n_bits + ci)
-    if (same_class & ~flip[:, :n_bits].any(axis=1)).any():
+    if (same_class & ~some).any():
         raise InvalidInputError("a wall joins two cells with the same label and class")
     return lo, hi
 
@@ -458,8 +467,8 @@ class Geometry:
         E = len(self.fs["cell"])
         ga = np.zeros((E, self.d))
         gb = np.zeros(E)
-        np.add.at(ga, self.entry, g_a)
-        np.add.at(gb, self.entry, g_b)
+        ga[self.entry] = g_a            # each facet is its own entry (rows are distinct)
+        gb[self.entry] = g_b
         src, sign = self.fs["source"], self.sign
         model = self.model
         if isinstance(model, Arrangement):
