@@ -262,6 +262,17 @@ def load_npz(path):
     ------
     InvalidInputError
         A file that :func:`save_npz` did not write.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from geomcore import Arrangement, Box, nerve, partition
+    >>> part = partition(Arrangement([[1, 0], [0, 1]], [0.5, 0.5]), Box([0, 0], [1, 1]))
+    >>> path = os.path.join(tempfile.mkdtemp(), "nerve.npz")
+    >>> save_npz(nerve(part), path)
+    >>> cx = load_npz(path)
+    >>> cx.f_vector, cx.truncated, cx.betti_numbers()
+    ((4, 6, 4), True, (1, 0))
     """
     from geomcore.complexes import SimplicialComplex
     from geomcore.partitions import Box, Hinges, Partition, Walls

@@ -86,7 +86,21 @@ def _moons():
 
 def example_subjects(name="moons"):
     """The built-in example(s): a ReLU MLP (16, 16) and a depth-6 decision tree fitted to
-    ``make_moons(300, noise=0.12, random_state=0)``, deterministic (``random_state=0``)."""
+    ``make_moons(300, noise=0.12, random_state=0)``, deterministic (``random_state=0``).
+
+    Parameters
+    ----------
+    name : {"moons", "moons-mlp", "moons-tree"}
+
+    Returns
+    -------
+    list of Subject
+
+    Examples
+    --------
+    >>> [(s.name, s.family, s.X.shape) for s in example_subjects("moons")]
+    [('mlp', 'network', (300, 2)), ('tree', 'tree', (300, 2))]
+    """
     if name not in EXAMPLES:
         raise ReportError(f"--example must be one of {', '.join(EXAMPLES)}; got {name!r}")
     try:
@@ -137,7 +151,38 @@ def _data_domain(X, margin=0.05):
 
 def load_data(path, ndim=None):
     """Points (and targets) from ``.npy`` or ``.csv``: shape (n, ndim) or (n, ndim + 1), the
-    last column the target. A header row in a csv is skipped. Returns (X, y or None)."""
+    last column the target. A header row in a csv is skipped.
+
+    Parameters
+    ----------
+    path : str
+    ndim : int, optional
+        The model's input dimension (None: every column is a coordinate).
+
+    Returns
+    -------
+    X : ndarray, shape (n, ndim)
+    y : ndarray, shape (n,), or None
+
+    Raises
+    ------
+    ReportError
+        A missing or unreadable file, the wrong number of columns, NaN or infinite entries.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "points.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("x1,x2,target\\n0.5,1.0,3\\n1.5,2.0,4\\n")
+    >>> X, y = load_data(path, ndim=2)
+    >>> X.tolist(), y.tolist()
+    ([[0.5, 1.0], [1.5, 2.0]], [3.0, 4.0])
+    >>> load_data(path, ndim=5)
+    Traceback (most recent call last):
+    ...
+    geomcore.report._models.ReportError: --data must have 5 columns (or 6, the last a target) for this 5-D model; got 3
+    """
     if not os.path.exists(path):
         raise ReportError(f"--data: no such file: {path}")
     ext = os.path.splitext(path)[1].lower()
@@ -340,11 +385,22 @@ def _network_from_torch(path, arch):
 
 
 def load_subjects(path, *, arch=None, data=None):
-    """The subject of a model file (one), with data from ``data`` (a path) if given.
+    """The subject of a model file (a list of one), with data from ``data`` (a path) if given.
 
     Formats by extension: ``.pkl``, ``.pickle``, ``.joblib`` (a scikit-learn estimator or a
     geomcore model), ``.npz`` (a network, keys :data:`NPZ_KEYS`), ``.pt``, ``.pth``
-    (a torch ``nn.Sequential``, or a ``state_dict`` with ``arch``).
+    (a torch ``nn.Sequential``, or a ``state_dict`` with ``arch``). Pickles run code named in
+    the file: load only files you trust.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    >>> np.savez(path, W0=np.eye(2), b0=[-0.3, -0.6], W1=np.ones((1, 2)), b1=[0.0],
+    ...          lo=[0, 0], hi=[1, 1])
+    >>> (s,) = load_subjects(path)
+    >>> s.family, s.title, s.domain
+    ('network', 'ReLU network 2-2-1 from net.npz', Box(lo=[0.0, 0.0], hi=[1.0, 1.0]))
     """
     from geomcore import Arrangement, MaxAffine, ReLUNetwork, Voronoi
 
