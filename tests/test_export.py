@@ -154,15 +154,7 @@ def test_load_npz_rejects_foreign_files(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # pickling
 
-# A tree partition keeps its not-yet-built cell boxes as a local function (built on first use),
-# which does not pickle. Marked here so that the fix shows up as an XPASS to remove.
-_LAZY = pytest.mark.xfail(strict=True, raises=(AttributeError, pickle.PicklingError),
-                          reason="a fresh tree Partition pickles its lazy batch maker, a local "
-                                 "function")
-
-
-@pytest.mark.parametrize("name", ["arrangement", "network", "decision", "voronoi", "3d",
-                                  pytest.param("tree", marks=_LAZY)])
+@pytest.mark.parametrize("name", ["arrangement", "network", "decision", "voronoi", "3d", "tree"])
 def test_fresh_partition_pickles(name):
     if name not in PARTS:
         pytest.skip("scikit-learn not installed")
