@@ -212,6 +212,20 @@ class Partition:
         found[~inside] = -1
         return found
 
+    def to_networkx(self):
+        """The cell graph as a ``networkx.Graph``: nodes are cells (volume, centroid, label),
+        edges are walls (area, normal, centroid). Needs networkx."""
+        from geomcore.export import to_networkx
+
+        return to_networkx(self)
+
+    def save_npz(self, path):
+        """Write the partition's arrays to ``path`` (``.npz``; read back by
+        :func:`geomcore.load_npz`)."""
+        from geomcore.export import save_npz
+
+        save_npz(self, path)
+
     def __repr__(self):
         return f"Partition(n_cells={self.n_cells}, n_walls={len(self.walls)}, ndim={self.ndim})"
 
