@@ -9,6 +9,11 @@ cell is computed on its own, never batched with other cells.
 import numpy as np
 from scipy.optimize import linprog
 
+try:                    # the compiled walk; the NumPy _Walker.maximise is the reference
+    from geomcore._kernels._datacells import walk_row as _walk_row
+except ImportError:     # pragma: no cover - a build without the extension
+    _walk_row = None
+
 __all__ = ["cell_halfspaces", "cell_geometry", "geometry_chunk", "wall_chunk",
            "exact_wall_point", "RAY_GAP", "LP_TOL", "FLAT_TOL"]
 
@@ -58,7 +63,7 @@ def _chebyshev(A, b):
     """Chebyshev centre and radius of {A x <= b}, rows of unit norm (HiGHS)."""
     m, d = A.shape
     res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.c_[A, np.ones(m)], b_ub=b,
-                  bounds=[(None, None)] * d + [(0, None)], method="highs")
+                  bounds=[(None, None)] * d + [(0, None)], method="highs-ipm")
     if res.status != 0:
         return np.full(d, np.nan), 0.0
     return res.x[:d], float(res.x[d])
@@ -130,6 +135,7 @@ class _Walker:
         self.m, self.d = A.shape
         self.B = None
         self.pivots = 0
+        self.compiled = True
 
     def crash(self, g):
         """A vertex from the centre: move along g projected off the rows met so far."""
@@ -171,7 +177,7 @@ class _Walker:
             return False
         if not np.isfinite(Binv).all():
             return False
-        self.B, self.Binv = B, Binv
+        self.B, self.Binv = np.ascontiguousarray(B, np.int64), np.ascontiguousarray(Binv)
         self.v = Binv @ self.b[B]
         self.gap = self.b - self.A @ self.v
         self.since = 0
@@ -214,6 +220,18 @@ class _Walker:
         """Walk towards max a_j.x. Returns 1 (j entered: certified facet), -1 (optimal below
         b_j: redundant), 0 (undecided)."""
         A, status, tol = self.A, self.status, self.tol
+        if _walk_row is not None and self.compiled:
+            used = 0
+            while True:
+                code, p, self.since = _walk_row(A, self.c, self.slack, status, self.Binv, self.B,
+                                                self.v, self.gap, int(j), max_pivots - used,
+                                                tol, self.since)
+                self.pivots += p
+                used += p
+                if code != 2:
+                    return code
+                if used >= max_pivots or not self._set_basis(self.B):
+                    return 0
         if j in self.B:
             self._certify(j, int(np.flatnonzero(self.B == j)[0]))
             return 1 if status[j] == 1 else 0

@@ -101,8 +101,8 @@ def _run(fn, net, chunks, extra, client, progress, label):
     if client is not None:
         from distributed import as_completed
 
-        net_f = client.scatter(net, broadcast=True)
-        extra_f = [client.scatter(e, broadcast=True) if isinstance(e, np.ndarray) else e
+        net_f = client.scatter(net, broadcast=True, hash=False)
+        extra_f = [client.scatter(e, broadcast=True, hash=False) if isinstance(e, np.ndarray) else e
                    for e in extra]
         futures = [client.submit(fn, net_f, ch, *extra_f, pure=False) for ch in chunks]
         index = {f.key: i for i, f in enumerate(futures)}
@@ -210,16 +210,19 @@ def data_cells(model, X, *, domain=None, client=None, progress=False):
     pulled back through the cell (``W_l D_{l-1} ... W_1`` in float64), oriented by its bit,
     then the domain rows.
 
-    *Decided in floating point*: facets. Rows are scaled to unit normals. A row is a facet
-    when a ray from the Chebyshev centre hits it strictly first (the second hit farther by a
-    relative 1e-9): normals, whitened normals, a search for a separating direction, and the
-    rays from the centre towards the vertices of the LPs below. A row is redundant when it
-    cannot reach the domain box, or when an LP vertex maximising it over the cell is below it
-    by more than 1e-7 * scale (scale = max(1, domain extent)). Rows left undecided get one
-    HiGHS LP each (max a_j.x over the other rows; a facet when it exceeds b_j by 1e-7 *
-    scale). Bit-identical scaled rows count once (the first). A cell whose Chebyshev radius
-    is at most 1e-9 * scale (a pattern realised only on a lower-dimensional set) is *flat*:
-    no facets, no neighbours.
+    *Decided in floating point*: facets. Rows are scaled to unit normals and the Chebyshev
+    centre c is found by one HiGHS LP. A row is certified a facet when some ray from c hits it
+    strictly first (the second hit farther by a relative 1e-9): the rows' normals, whitened
+    normals, and then simplex walks over the cell's own rows (a dense primal simplex in
+    Cython, :mod:`geomcore._kernels._datacells`, with a NumPy reference) that head for each
+    undecided row from where the last walk stopped; every row entering the basis at a simple
+    vertex is tested by a ray from c to a point just outside that row only. A row is certified
+    redundant when it cannot reach the domain box, or when a walk ends at a vertex optimal for
+    it (reduced costs >= -1e-12 relative) below it by more than 1e-7 * scale (scale =
+    max(1, domain extent)). Rows still undecided get one HiGHS LP each (max a_j.x over the
+    other rows; a facet when it exceeds b_j by 1e-7 * scale). Bit-identical scaled rows count
+    once (the first). A cell whose Chebyshev radius is at most 1e-9 * scale (a pattern
+    realised only on a lower-dimensional set) is *flat*: no facets, no neighbours.
 
     *Neighbours*: two data cells whose patterns differ only in neuron g share a wall of
     positive (d-1)-area when the Chebyshev ball of the wall inside g's hyperplane (one LP over
@@ -231,10 +234,13 @@ def data_cells(model, X, *, domain=None, client=None, progress=False):
     A wall across which two neurons switch together (a deeper neuron whose hyperplane contains
     the wall) joins patterns that differ in two bits and is not reported.
 
-    Work sent to dask workers: the network once (scattered to every worker), the domain rows
-    once, then chunks of patterns (bool arrays) and of neighbour pairs. To use a cluster on
-    several machines, connect a client to its scheduler address:
-    ``Client("tcp://scheduler-host:8786")``; every worker needs geomcore installed.
+    Parallelism: cells go in chunks of 8 to a thread pool over ``os.cpu_count()`` threads (the
+    compiled walks and HiGHS release the GIL; the NumPy glue does not, so threads scale
+    below linearly), or to the dask client. Work sent to dask workers: the network once
+    (scattered to every worker), the domain rows once, then chunks of patterns (bool arrays)
+    and of neighbour pairs. To use a cluster on several machines, connect a client to its
+    scheduler address: ``Client("tcp://scheduler-host:8786")``; every worker needs geomcore
+    installed.
 
     Examples
     --------
@@ -244,7 +250,7 @@ def data_cells(model, X, *, domain=None, client=None, progress=False):
     >>> cells.patterns.tolist(), cells.counts.tolist()
     ([[False, False], [True, False], [True, True]], [1, 1, 2])
     >>> cells.neighbors.tolist(), cells.neighbor_neurons.tolist()
-    [[0, 1], [1, 2]], [0, 1]
+    ([[0, 1], [1, 2]], [0, 1])
     >>> [int(k) for k in cells.n_facets]
     [4, 4, 4]
     """

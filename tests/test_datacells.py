@@ -360,3 +360,12 @@ def test_data_cells_unsupported_layer():
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
     with pytest.raises(InvalidInputError, match="ReLU or LeakyReLU"):
         data_cells(model, [[0.0, 1.0]])
+
+
+def test_datacells_docstring_examples():
+    import doctest
+
+    import geomcore.datacells
+
+    result = doctest.testmod(geomcore.datacells, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
