@@ -92,8 +92,12 @@ def _slice_batch(raw, i0, i1, row0):
     return out
 
 
-#: The measures' contract: a polytope whose estimated relative volume error (volume_error /
-#: volume) exceeds this is recomputed in exact arithmetic.
+#: The measures' contract: the kernel bounds the volume's error (volume_error, a first-order
+#: running bound through the face lattice: vertex errors, the rounding of each height, of each
+#: projected normal, relative eps / sin(angle) between nearly parallel facets, and of the sums).
+#: A polytope whose bound exceeds this relative accuracy is measured in exact arithmetic when it
+#: has at most _EXACT_MEASURE_VERTICES vertices; a larger one keeps its floating-point measures
+#: and its volume_error says how far off they may be.
 _MEASURE_RTOL = 1e-8
 
 #: the exact fallback measures exactly (pulling triangulation in rationals) polytopes with at
@@ -104,48 +108,20 @@ _EXACT_MEASURE_VERTICES = 24
 _UNDECIDED = (RANK_DEFICIENT, PRECISION, NUMERICAL)
 
 
-def _volume_error(raw, d):
-    """A first-order bound on the absolute volume error of each polytope of a kernel batch.
-
-    The measures are sums of cones over the face lattice, each height taken from a vertex of
-    the face (no offsets far from the cell enter). With vertices within ``delta`` of the exact
-    ones (the kernel re-solves each from its d defining rows with a twice-precise residual:
-    ``delta <= 4 eps max|x|`` for well-conditioned vertices) and heights rounded to about
-    ``2 d eps diam``, the volume moves by at most ``(sqrt(d) delta + 2 d eps diam) S`` with S the
-    total facet area. 0 for a polytope that is not OK.
-    """
-    n = raw["status"].size
-    err = np.zeros(n)
-    ok = raw["status"] == OK
-    if not ok.any() or raw["vertices"].size == 0:
-        return err
-    vo, fo = raw["vertex_offsets"], raw["facet_offsets"]
-    idx = np.flatnonzero(ok & (np.diff(vo) > 0) & (np.diff(fo) > 0))
-    V = raw["vertices"]
-    hi = np.maximum.reduceat(V, vo[idx], axis=0)
-    lo = np.minimum.reduceat(V, vo[idx], axis=0)
-    big = np.maximum(np.abs(hi), np.abs(lo)).max(axis=1)
-    diam = np.linalg.norm(hi - lo, axis=1)
-    S = np.add.reduceat(raw["facet_areas"], fo[idx]) if raw["facet_areas"].size else 0.0
-    eps = np.finfo(float).eps
-    err[idx] = (4 * np.sqrt(d) * eps * big + 2 * d * eps * diam) * S
-    return err
-
-
 def _exact_fallback(raw, As, bs, offsets, measures):
     """Recompute in exact arithmetic (the reference path with gmpy2 rationals) the polytopes
     whose kernel status is not a fact about the input (rank decided in floats, precision, a
     numerical breakdown) or whose measures miss the stated accuracy."""
-    d = As.shape[1]
     raw["exact_fallback"] = np.zeros(raw["status"].size, dtype=bool)
-    raw["volume_error"] = _volume_error(raw, d)
-    redo = np.isin(raw["status"], _UNDECIDED)
+    # undecided statuses, and vertices the floats could not solve accurately (volume_error inf)
+    redo = np.isin(raw["status"], _UNDECIDED) | (raw["volume_error"] == np.inf)
     if measures:
         # inaccurate measures: exact measures for small polytopes; for larger ones the exact
         # path could only give the same floating-point measures, so volume_error says so
-        with np.errstate(divide="ignore", invalid="ignore"):
-            redo |= ((raw["status"] == OK) & (np.diff(raw["vertex_offsets"]) <= _EXACT_MEASURE_VERTICES)
-                     & ~(raw["volume_error"] <= _MEASURE_RTOL * raw["volume"]))
+        small = np.diff(raw["vertex_offsets"]) <= _EXACT_MEASURE_VERTICES
+        with np.errstate(invalid="ignore"):
+            inaccurate = ~(raw["volume_error"] <= _MEASURE_RTOL * raw["volume"])
+        redo |= (raw["status"] == OK) & small & inaccurate
     redo = np.flatnonzero(redo)
     if redo.size == 0:
         return raw
@@ -165,9 +141,9 @@ def _exact_fallback(raw, As, bs, offsets, measures):
             meas = _polytope.polytope_measures(
                 fixed["vertices"], fixed["vertex_offsets"], fixed["incidence_indptr"],
                 fixed["incidence_indices"], As[r0:r1][fi], bs[r0:r1][fi], fixed["facet_offsets"])
-            for key in ("volume", "centroid", "facet_areas", "facet_centroids", "ridge_volumes"):
+            for key in ("volume", "centroid", "facet_areas", "facet_centroids", "ridge_volumes",
+                        "volume_error"):
                 fixed[key] = meas[key]
-            fixed["volume_error"] = _volume_error(fixed, d)
         else:
             fixed["volume_error"] = np.zeros(1)
         fixed["n_exact_calls"] = raw["n_exact_calls"][i:i + 1]
@@ -303,6 +279,11 @@ class Polytope:
     n_exact_calls : int
         How many sign decisions fell within the floating-point error bound and were settled
         exactly.
+    volume_error : float
+        A first-order bound on ``|volume - exact volume|`` (0 when measured exactly, NaN with
+        ``measures=False``); see Notes.
+    exact_fallback : bool
+        Whether the polytope was recomputed in exact arithmetic (see Notes).
 
     Raises
     ------
@@ -323,6 +304,17 @@ class Polytope:
     bound is settled exactly from the input doubles by a modular determinant, so facets,
     incidence and ridges are exact, also at non-simple vertices. Volumes and centroids use the
     cone decomposition ``vol_k(F) = (1/k) sum_G h_G vol_{k-1}(G)`` over the face lattice.
+
+    The contract. Exact: the status (infeasible, unbounded, no interior are facts about the
+    input read as rationals), the facets, the vertex-facet incidence and the ridges. Floating
+    point: the vertices (each re-solved from its defining rows with a twice-precise residual,
+    within a few units in the last place when well-conditioned), the normals and angles, and
+    the measures, which are taken relative to a vertex of each face (never from offsets far
+    away) and carry ``volume_error``, a running first-order bound through the face lattice.
+    When the float path cannot decide (rows nearly parallel at the rounding level, a rank
+    decided in floats) or the bound exceeds ``1e-8 * volume``, the polytope is recomputed in
+    exact rational arithmetic (``exact_fallback``): exactly measured with up to 24 vertices,
+    larger ones from their exact combinatorics and correctly rounded vertices.
 
     Examples
     --------

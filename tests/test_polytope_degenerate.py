@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import cross_polytope, cube, random_polytope
+from conftest import random_polytope
 
 from geomcore import InfeasibleError, Polytope, UnboundedError, polytopes
 from geomcore._kernels._polytope import polytope_batch
@@ -186,3 +186,152 @@ def test_defect3_thin_slab_status_is_exact(rows, rhs, status):
     if status == 0:
         assert abs(got.volume[0] - float(exact["exact_volume"][0])) <= got.volume_error[0] + \
             4 * EPS * got.volume[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# defect 5: a kernel call that ran for minutes (a cell of 5 -> 6 -> 6 -> 1, seed 12 of the
+# partition-engine issue's layout, captured from the old per-cell partition code)
+
+HANG_A = [
+    [0.0, 0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.5, 0.0, 0.0], [-0.0, -0.5, -0.0, -0.0, -0.0],
+    [-0.0, -0.0, -0.0, -0.5, -0.0], [-0.0, -0.0, -0.0, -0.0, -0.5],
+    [-0.0021588173459631244, 0.3308195562590792, 0.23451084976801057, 0.22893515985925242,
+     0.5119019887861089],
+    [-0.762461916504914, -0.39652145602103156, -0.8352607541330225, -0.06814866974223412,
+     0.6316735989994264],
+    [-0.006940531044073975, 0.15681104563026196, -0.6042381060475588, 0.04650577263683324,
+     -0.28680063824977503],
+    [0.8321725449238006, -0.4356387432496677, -0.6291313906564072, -0.1451773635851555,
+     -0.7658429453891746],
+    [-0.18794662625330866, -0.08961116197142194, -0.2303459105942858, 0.24233412378614358,
+     -0.5047268157061351],
+    [-0.5898354072156949, -0.29463676526946175, -0.3154011976584372, 0.01922108220954291,
+     -0.20361047087132272],
+    [0.5887652254212483, 0.2941021840993444, 0.31482894205025996, -0.019186207985312606,
+     0.20324104540716864]]
+HANG_B = [0.5, 0.5, 0.5, 0.5, 0.5, -0.041178106430784595, 0.06255664702584507,
+          0.02729699778470554, 0.028848423769794025, 0.01238307546336837, -0.07342001314368216,
+          0.13209969395470866]
+
+
+def test_defect5_network_cell_that_hung_is_fast_and_exact():
+    import time
+
+    A, b = np.array(HANG_A), np.array(HANG_B)
+    off = np.array([0, len(b)])
+    t = time.perf_counter()
+    k = polytope_batch(A, b, off)
+    assert time.perf_counter() - t < 1.0          # the old kernel ran for minutes
+    e = reference(A, b, off, vertex_search="dd")
+    assert k["status"].tolist() == e["status"].tolist() == [0]
+    for key in ("facet_index", "ridges", "incidence_indptr", "incidence_indices"):
+        np.testing.assert_array_equal(k[key], e[key], err_msg=key)
+    assert abs(k["volume"][0] - float(e["exact_volume"][0])) <= k["volume_error"][0]
+
+
+@pytest.mark.parametrize("d", [3, 4, 5])
+def test_defect5_double_description_stays_within_the_upper_bound(rng, d):
+    # many rows through one point (a degenerate vertex): the cone may not exceed McMullen's
+    # bound, and the answer is the exact one
+    normals = rng.normal(size=(4 * d, d))
+    A = np.vstack([np.eye(d), -np.eye(d), normals])
+    b = np.r_[np.ones(2 * d), normals @ np.full(d, 0.25)]
+    got = polytopes(A, b, [0, len(b)], errors="ignore")
+    exact = reference(A, b, [0, len(b)], vertex_search="dd")
+    assert got.status.tolist() == exact["status"].tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# the degenerate suite: identical combinatorics to the exact path, measures within the bound
+
+
+def _box(d, lo=-1.0, hi=1.0):
+    return np.vstack([np.eye(d), -np.eye(d)]), np.r_[np.full(d, hi), np.full(d, -lo)]
+
+
+def _oriented(normals, point, inside):
+    """Rows through `point` with `inside` strictly on their feasible side."""
+    s = np.sign(normals @ (inside - point))
+    s[s == 0] = 1.0
+    A = -s[:, None] * normals
+    return A, A @ point
+
+
+def _case(name, rng):
+    if name == "concurrent-2d":
+        Ab, bb = _box(2)
+        A, b = _oriented(rng.normal(size=(8, 2)), np.array([0.25, -0.5]), np.array([0.3, 0.2]))
+    elif name == "concurrent-3d":
+        Ab, bb = _box(3)
+        A, b = _oriented(rng.normal(size=(9, 3)), np.full(3, 0.125), np.array([0.5, 0.4, 0.3]))
+    elif name == "through-a-line-3d":
+        Ab, bb = _box(3)
+        n = rng.normal(size=(7, 2))
+        normals = np.c_[n, np.zeros(7)]                   # all contain the z axis direction
+        A, b = _oriented(normals, np.array([0.125, 0.25, 0.0]), np.array([0.5, 0.5, 0.5]))
+    elif name == "duplicated-and-ulp-rows":
+        Ab, bb = _box(3)
+        a = rng.normal(size=3)
+        A = np.vstack([a, a, 2 * a, a, np.nextafter(a, 10)])
+        b = np.array([0.3, 0.3, 0.6, np.nextafter(0.3, 1), 0.3])
+    elif name == "through-domain-vertices":
+        Ab, bb = _box(3)
+        V = np.array(list(itertools.product([-1.0, 1.0], repeat=3)))
+        A = rng.normal(size=(6, 3))
+        b = np.einsum("ij,ij->i", A, V[rng.choice(8, 6)])
+        A, b = np.where((A @ np.zeros(3) <= b)[:, None], A, -A), np.abs(b)
+    elif name == "1e-12-wide":
+        Ab, bb = _box(3)
+        a = rng.normal(size=3)
+        A, b = np.vstack([a, -a]), np.array([0.1 + 1e-12, -0.1])
+    elif name == "magnitude-1e-8":
+        Ab, bb = _box(3, -1e-8, 1e-8)
+        A = rng.normal(size=(5, 3))
+        b = np.abs(rng.normal(size=5)) * 1e-8
+    elif name == "magnitude-1e8":
+        Ab, bb = _box(3, -1e8, 1e8)
+        A = rng.normal(size=(5, 3))
+        b = np.abs(rng.normal(size=5)) * 1e8
+    elif name == "integer":
+        Ab, bb = _box(3, -3, 3)
+        A = rng.integers(-3, 4, size=(8, 3)).astype(float)
+        b = rng.integers(0, 4, size=8).astype(float)
+    else:
+        raise ValueError(name)
+    return np.vstack([Ab, A]), np.r_[bb, b]
+
+
+def by_pattern(ptr, ind, V):
+    """{facets through the vertex: vertex} of a CSR incidence."""
+    return {tuple(ind[ptr[i]:ptr[i + 1]]): V[i] for i in range(len(ptr) - 1)}
+
+
+CASES = ["concurrent-2d", "concurrent-3d", "through-a-line-3d", "duplicated-and-ulp-rows",
+         "through-domain-vertices", "1e-12-wide", "magnitude-1e-8", "magnitude-1e8", "integer"]
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("seed", range(4))
+def test_degenerate_suite_matches_the_exact_path(name, seed):
+    rng = np.random.default_rng(seed)
+    A, b = _case(name, rng)
+    off = np.array([0, len(b)])
+    got = polytopes(A, b, off, errors="ignore")
+    exact = reference(A, b, off, vertex_search="dd")
+    assert got.status.tolist() == exact["status"].tolist()
+    if exact["status"][0] != 0:
+        return
+    for key in ("facet_index", "ridges"):
+        np.testing.assert_array_equal(getattr(got, key), exact[key], err_msg=key)
+    # the same vertex-facet incidence; vertices matched by their facet pattern (nearly equal
+    # vertices, as around nearly concurrent rows, may sort differently in floats)
+    mine = by_pattern(got.incidence_indptr, got.incidence_indices, got.vertices)
+    theirs = by_pattern(exact["incidence_indptr"], exact["incidence_indices"], exact["vertices"])
+    assert mine.keys() == theirs.keys()
+    scale = np.abs(exact["vertices"]).max()
+    for key in mine:
+        np.testing.assert_allclose(mine[key], theirs[key], rtol=0, atol=1e-12 * scale)
+    vol = float(exact["exact_volume"][0])
+    assert abs(got.volume[0] - vol) <= got.volume_error[0] + 4 * EPS * vol
+    assert got.volume_error[0] <= 1e-8 * vol or got.exact_fallback[0] or \
+        np.diff(got.vertex_offsets)[0] > 24

@@ -492,3 +492,53 @@ class BatchSuite:
 
     track_n_vertices.setup = _geomcore_only
     track_n_vertices.unit = "vertices"
+
+
+# ---------------------------------------------------------------------------
+# d) The issue-12 figure: 2,000 random 3-D polytopes with 12 halfspaces each
+# ---------------------------------------------------------------------------
+
+N_SMALL = 2000
+
+
+class SmallCellSuite:
+    """Full geometry of 2,000 random 3-D polytopes of 12 halfspaces tangent to the unit ball.
+
+    ``geomcore``: one ``polytopes(A, b, offsets)`` call (exact combinatorics, volume, centroid,
+    facet areas and centroids, ridges and angles, the exact fallback check). ``geomcore-kernel``:
+    the raw kernel call (``_polytope.polytope_batch``) without the Python wrapper. ``scipy``: a
+    Python loop of ``HalfspaceIntersection`` (interior point: the origin, known) and
+    ``ConvexHull`` of the vertices for volume, centroid and facet areas (:func:`hull_geometry`).
+    Goal (issue 12): geomcore at least 20x the scipy loop.
+    """
+
+    params = [["geomcore", "geomcore-kernel", "scipy"]]
+    param_names = ["method"]
+    timeout = 120
+
+    def setup(self, method):
+        rng = np.random.default_rng(12)
+        parts = [random_polytope(rng, 12, 3) for _ in range(N_SMALL)]
+        self.A = np.ascontiguousarray(np.vstack([p[0] for p in parts]))
+        self.b = np.concatenate([p[1] for p in parts])
+        self.offsets = np.arange(0, 12 * N_SMALL + 1, 12, dtype=np.int64)
+        _import_backend("geomcore" if method.startswith("geomcore") else method)
+
+    def time_small_cells(self, method):
+        A, b, offsets = self.A, self.b, self.offsets
+        if method == "geomcore":
+            import geomcore
+
+            batch = geomcore.polytopes(A, b, offsets)
+            batch.volume, batch.centroid, batch.facet_areas
+            return
+        if method == "geomcore-kernel":
+            from geomcore._kernels._polytope import polytope_batch
+
+            polytope_batch(A, b, offsets)
+            return
+        origin = np.zeros(3)
+        for i in range(N_SMALL):
+            lo, hi = offsets[i], offsets[i + 1]
+            V, incidence = scipy_vertices(A[lo:hi], b[lo:hi], origin)
+            hull_geometry(V, A[lo:hi], incidence)

@@ -41,6 +41,8 @@ cdef struct PolytopeResult:
     float64_t* ridge_volumes     # (n_ridges,)
     float64_t* dihedral_angles   # (n_ridges,) interior, radians
     Py_ssize_t n_exact_calls     # sign decisions settled in exact arithmetic
+    float64_t volume_error       # first-order bound on |volume - exact volume| (see _polytope.pyx);
+                                 # inf when a vertex could not be solved accurately in floats
 
 cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, Py_ssize_t d,
                           PolytopeResult* res, bint measures=*) noexcept nogil

@@ -13,8 +13,13 @@
 #    set contains their common zero set (the combinatorial test, exact given exact zero sets);
 #    edges between simple rays are found through a hash of their (d-1)-row subsets. A new ray is
 #    recomputed from its zero set by a pivoted QR nullspace, so errors do not accumulate from one
-#    row to the next; vertices are finally re-solved from their d defining rows by LU with a
-#    twice-precise residual refinement.
+#    row to the next, and oriented by a fact: it lies strictly inside a row through one parent
+#    and not the other (decided exactly when the float value is within its bound). Rows nearly
+#    parallel at the rounding level give a rough ray whose every sign is then exact. The number
+#    of rays never exceeds McMullen's upper bound for the rows added so far; a corrupt cone
+#    (which once made the double description run for minutes) stops with STATUS_NUMERICAL.
+#    Vertices are finally re-solved from their d defining rows by LU with twice-precise residual
+#    refinement until it converges; a vertex where it does not sets volume_error to inf.
 # 2. Sign decisions. A ray r is the nullspace of d rows H_B, so sign(h . r) equals
 #    sign(det [H_B; h]) times sign(det [H_B; r]). When |h . r| is within the float error bound
 #    (a multiple of the basis' condition estimate times machine epsilon) the first determinant is
@@ -25,7 +30,10 @@
 #    decomposition vol_k(F) = (1/k) sum_G h_G(v) vol_{k-1}(G) over the facets G of a face F that
 #    miss a pulled vertex v, memoised on the face lattice (faces keyed by the set of facets that
 #    contain them), which is exact for non-simple polytopes and costs one visit per face; simplex
-#    faces and simple polytopes take shortcuts that skip the maximality search.
+#    faces and simple polytopes take shortcuts that skip the maximality search. Each height is
+#    measured from a vertex of the sub-face (n . (w - v)), never from an offset far from the
+#    cell, and a first-order error bound is carried along (volume_error). The measure stage
+#    (measure_stage) is shared with polytope_measures, for combinatorics computed elsewhere.
 #
 # Memory: every workhorse is nogil and frees what it allocates on every path; failures come
 # back as status codes (_polytope.pxd), never as exceptions.
@@ -297,11 +305,14 @@ cdef void lu_solve(const double* LU, const int* perm, Py_ssize_t d, const double
 
 cdef int solve_rows(const double* A, const double* b, const int* rows, const int* pick,
                     Py_ssize_t d, double* x, double* work, int* perm) noexcept nogil:
-    # Solve A[rows[pick[k]]] x = b[rows[pick[k]]], k < d, by LU with partial pivoting and two
-    # steps of refinement with a twice-precise residual, so vertices of integer or dyadic data
-    # come out (nearly) correctly rounded. work holds d * d + 3 d doubles, perm d ints.
-    # Returns -1 if a pivot vanishes.
+    # Solve A[rows[pick[k]]] x = b[rows[pick[k]]], k < d, by LU with partial pivoting and
+    # refinement with a twice-precise residual until the correction is at the rounding level
+    # (at most 8 steps), so vertices come out (nearly) correctly rounded. work holds
+    # d * d + 3 d doubles, perm d ints. Returns 0, 1 when the refinement did not converge (the
+    # rows are too close to dependent for floats: the vertex may be far off), -1 if a pivot
+    # vanishes.
     cdef Py_ssize_t i, j, it
+    cdef double big, step
     cdef double* LU = work
     cdef double* rhs = work + d * d
     cdef double* dx = rhs + d
@@ -312,13 +323,19 @@ cdef int solve_rows(const double* A, const double* b, const int* rows, const int
     if lu_factor(LU, d, perm) == 0:
         return -1
     lu_solve(LU, perm, d, rhs, x)
-    for it in range(2):
+    for it in range(8):
         for i in range(d):
             rhs[i] = -dot2(&A[rows[pick[i]] * d], x, d, -b[rows[pick[i]]])
         lu_solve(LU, perm, d, rhs, dx)
+        big = 0.0
+        step = 0.0
         for i in range(d):
             x[i] += dx[i]
-    return 0
+            big = fabs(x[i]) if fabs(x[i]) > big else big
+            step = fabs(dx[i]) if fabs(dx[i]) > step else step
+        if step <= 2.0 * EPS * big:
+            return 0
+    return 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -654,6 +671,29 @@ cdef int dd_new_rays(DD* dd, Py_ssize_t j, Py_ssize_t sj, Py_ssize_t n_pos, Py_s
     return rc
 
 
+cdef double binomial(double n, double k) noexcept nogil:
+    # C(n, k) in floating point (0 when n < k), exact for the small values that matter here
+    cdef double r = 1.0
+    cdef int i
+    if k < 0 or n < k:
+        return 0.0
+    for i in range(<int>k):
+        r = r * (n - i) / (i + 1)
+    return r
+
+
+cdef double upper_bound_vertices(Py_ssize_t n, Py_ssize_t d) noexcept nogil:
+    # The most vertices a d-polytope with n facets can have (the upper bound theorem, dual
+    # form): C(n - ceil(d/2), floor(d/2)) + C(n - floor(d/2) - 1, ceil(d/2) - 1); rounded up
+    # generously (float binomials).
+    cdef Py_ssize_t lo = d // 2, hi = d - d // 2
+    if d <= 0:
+        return 1.0
+    if n <= d + 1:
+        return <double>(d + 1)
+    return 1.0 + 1.001 * (binomial(n - hi, lo) + binomial(n - lo - 1, hi - 1))
+
+
 cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
     # Intersect the current cone with Hx[j] . y <= 0.
     cdef Py_ssize_t D = dd.D, W = dd.W, n_old = dd.n, n_new, r, p, q, o, k, Wa
@@ -693,6 +733,12 @@ cdef int dd_add_row(DD* dd, Py_ssize_t j) noexcept nogil:
         o += 1
     dd.n = o
     dd.n_created = n_new - n_old
+    # A pointed cone in R^D with n_slots facets has at most as many extreme rays as a
+    # (D-1)-polytope with n_slots facets has vertices (McMullen's upper bound). More rays than
+    # that means the cone is corrupt (a wrongly oriented ray makes the double description
+    # explode: the 5-D network cell that ran for minutes); stop and let the exact path decide.
+    if <double>dd.n > upper_bound_vertices(dd.n_slots, D - 1):
+        return STATUS_NUMERICAL
     return STATUS_OK
 
 
@@ -837,6 +883,8 @@ cdef struct Faces:
     word_t* keys            # (cap, Wf)
     char* filled            # (cap,)
     double* vol             # (cap,)
+    double* err             # (cap,) first-order bound on the volume's error
+    double delta            # bound on the vertices' errors (Euclidean)
     double* cen             # (cap, d)
     # one scratch block per face dimension: the recursion holds at most one face per dimension
     void** level_buf        # (d + 1,)
@@ -871,6 +919,7 @@ cdef int memo_grow(Faces* f) noexcept nogil:
     cdef word_t* old_keys = f.keys
     cdef char* old_filled = f.filled
     cdef double* old_vol = f.vol
+    cdef double* old_err = f.err
     cdef double* old_cen = f.cen
     if old_cap > 0:
         f.cap = old_cap * 2
@@ -882,8 +931,9 @@ cdef int memo_grow(Faces* f) noexcept nogil:
     f.keys = <word_t*>malloc(f.cap * f.Wf * sizeof(word_t))
     f.filled = <char*>calloc(f.cap, sizeof(char))
     f.vol = <double*>malloc(f.cap * sizeof(double))
+    f.err = <double*>malloc(f.cap * sizeof(double))
     f.cen = <double*>malloc(f.cap * f.d * sizeof(double))
-    if f.keys == NULL or f.filled == NULL or f.vol == NULL or f.cen == NULL:
+    if f.keys == NULL or f.filled == NULL or f.vol == NULL or f.cen == NULL or f.err == NULL:
         return -1
     for i in range(old_cap):
         if old_filled[i]:
@@ -891,8 +941,9 @@ cdef int memo_grow(Faces* f) noexcept nogil:
             f.filled[slot] = 1
             memcpy(&f.keys[slot * f.Wf], &old_keys[i * f.Wf], f.Wf * sizeof(word_t))
             f.vol[slot] = old_vol[i]
+            f.err[slot] = old_err[i]
             memcpy(&f.cen[slot * f.d], &old_cen[i * f.d], f.d * sizeof(double))
-    free(old_keys); free(old_filled); free(old_vol); free(old_cen)
+    free(old_keys); free(old_filled); free(old_vol); free(old_cen); free(old_err)
     return 0
 
 
@@ -1015,6 +1066,16 @@ cdef Py_ssize_t face_facets(Faces* f, const word_t* closure, const int* fv, Py_s
     return n_out
 
 
+cdef double face_error(Faces* f, const word_t* closure, Py_ssize_t k, double vol) noexcept nogil:
+    # The error bound of a measured face: 0 for a vertex, the vertices' error for an edge
+    # (not memoised), the memo for the rest.
+    if k == 0:
+        return 0.0
+    if k == 1:
+        return 2.0 * f.delta + 4.0 * EPS * vol
+    return f.err[memo_find(f, closure)]
+
+
 cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* fv,
                       Py_ssize_t n_fv, const double* Q, double* vol, double* cen) noexcept nogil:
     # Returns 0, -1 when out of memory, -2 when the face data are inconsistent (a numerical
@@ -1031,7 +1092,7 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
     cdef int* child = NULL
     cdef double* Qc = NULL
     cdef double* sub_cen = NULL
-    cdef double sub_vol, h, nu, cone
+    cdef double sub_vol, h, nu, cone, err = 0.0, err_h, wv
     cdef const double* v
     cdef const double* w
     cdef int rc = 0
@@ -1113,9 +1174,14 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
                 i += 1
             w = &f.verts[fv[i] * d]
             h = 0.0
+            wv = 0.0
             for i in range(d):
                 h += Qc[nq * d + i] * (w[i] - v[i])
+                wv += (w[i] - v[i]) * (w[i] - v[i])
             h /= nu
+            # its error: both vertices' errors, and the rounding of the projected normal
+            # (relative eps / nu: nearly parallel facets) and of the dot product
+            err_h = 2.0 * f.delta + 4.0 * d * EPS * sqrt(wv) * (1.0 + 1.0 / nu)
             slot = memo_find(f, &closures[s * Wf])
             if k > 1 and f.filled[slot]:
                 sub_vol = f.vol[slot]
@@ -1134,6 +1200,8 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
                     break
             cone = h * sub_vol / k
             vol[0] += cone
+            err += (err_h * sub_vol + fabs(h) * face_error(f, &closures[s * Wf], k - 1, sub_vol)) \
+                / k + 4.0 * k * EPS * fabs(cone)
             for i in range(d):
                 cen[i] += cone * (v[i] + (<double>k / (k + 1)) * (sub_cen[i] - v[i]))
     if rc == 0:
@@ -1149,18 +1217,20 @@ cdef int face_measure(Faces* f, const word_t* closure, Py_ssize_t k, const int* 
         f.filled[slot] = 1
         memcpy(&f.keys[slot * Wf], closure, Wf * sizeof(word_t))
         f.vol[slot] = vol[0]
+        f.err[slot] = err
         memcpy(&f.cen[slot * d], cen, d * sizeof(double))
         f.used += 1
     return rc
 
 
 cdef int face_measure_top(Faces* f, const word_t* closure, Py_ssize_t k, int* fv, double* Q,
-                          double* vol, double* cen) noexcept nogil:
+                          double* vol, double* cen, double* err=NULL) noexcept nogil:
     # face_measure for a face known only by its closure (the polytope, a facet, a ridge):
     # finds its vertices and an orthonormal basis of its normal space first. fv (nv ints) and
     # Q (d * d doubles) are scratch.
     cdef Py_ssize_t d = f.d, nq, c, c2, best_c
     cdef double t, best
+    cdef int rc
     cdef Py_ssize_t n_fv = face_vertices(f, closure, fv)
     # Gram-Schmidt with pivoting: each step takes the normal of the closure with the largest
     # part outside the span so far, so that nearly parallel facets (lines crossing at 1e-15)
@@ -1185,7 +1255,10 @@ cdef int face_measure_top(Faces* f, const word_t* closure, Py_ssize_t k, int* fv
         t = sqrt(dot(&Q[nq * d], &Q[nq * d], d))
         for c2 in range(d):
             Q[nq * d + c2] /= t
-    return face_measure(f, closure, k, fv, n_fv, Q, vol, cen)
+    rc = face_measure(f, closure, k, fv, n_fv, Q, vol, cen)
+    if rc == 0 and err != NULL:
+        err[0] = face_error(f, closure, k, vol[0])
+    return rc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1266,6 +1339,7 @@ cdef int measure_stage(PolytopeResult* res, const word_t* inc, Py_ssize_t Wf, co
     cdef index_t* ridge_buf = NULL
     cdef index_t* grown
     cdef int rc = 0
+    cdef double t
     memset(&fc, 0, sizeof(Faces))
     fc.d = d
     fc.nv = nv
@@ -1300,6 +1374,7 @@ cdef int measure_stage(PolytopeResult* res, const word_t* inc, Py_ssize_t Wf, co
     if rc == 0 and not measures:
         # combinatorics only: the measures are NaN
         res.volume = NAN
+        res.volume_error = NAN
         for k in range(d):
             res.centroid[k] = NAN
         for s in range(nf * d):
@@ -1307,7 +1382,14 @@ cdef int measure_stage(PolytopeResult* res, const word_t* inc, Py_ssize_t Wf, co
         for s in range(nf):
             res.facet_areas[s] = NAN
     if rc == 0 and measures:
-        rc = face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid)
+        # vertices re-solved with a twice-precise residual are within a few units in the
+        # last place of their largest coordinate (for well-conditioned vertices)
+        t = 0.0
+        for i in range(nv * d):
+            t = fabs(res.vertices[i]) if fabs(res.vertices[i]) > t else t
+        fc.delta = 4.0 * sqrt(<double>d) * EPS * t
+        rc = face_measure_top(&fc, key, d, fv, Qbuf, &res.volume, res.centroid,
+                              &res.volume_error)
     if rc == 0 and measures:
         for s in range(nf):
             memset(key, 0, Wf * sizeof(word_t))
@@ -1371,7 +1453,7 @@ cdef int measure_stage(PolytopeResult* res, const word_t* inc, Py_ssize_t Wf, co
                 &res.facet_normals[res.ridges[2 * i + 1] * d], d)
     free(key); free(closures); free(fv); free(facet_of); free(members); free(Qbuf); free(fnorm)
     free(ridge_buf)
-    free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen)
+    free(fc.keys); free(fc.filled); free(fc.vol); free(fc.cen); free(fc.err)
     if fc.level_buf != NULL:
         for k in range(d + 1):
             free(fc.level_buf[k])
@@ -1395,6 +1477,7 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
     cdef int* tmp = NULL
     cdef word_t* inc = NULL        # (nv, Wf) facets through each vertex, sorted vertex order
     cdef double* foff = NULL
+    cdef Py_ssize_t n_rough = 0
     cdef bint keep
     cdef word_t w
     cdef int rc
@@ -1527,7 +1610,10 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
             # polish: solve the d rows that define the vertex directly in x-space, by LU on the
             # input rows; more accurate than dividing the unit homogeneous ray by its t
             r = vray[i]
-            if solve_rows(A, b, rows, &dd.basis[r * d], d, &V[i * d], dd.mat, dd.rowbuf) != 0:
+            rc = solve_rows(A, b, rows, &dd.basis[r * d], d, &V[i * d], dd.mat, dd.rowbuf)
+            if rc != 0:
+                n_rough += 1
+            if rc == -1:
                 for k in range(d):
                     V[i * d + k] = dd.x[r * D + k] / dd.x[r * D + d]
             for k in range(d):
@@ -1564,6 +1650,10 @@ cdef int polytope_compute(const float64_t* A, const float64_t* b, Py_ssize_t m, 
         rc = measure_stage(res, inc, Wf, foff, measures)
         if rc != 0:
             res.status = STATUS_MEMORY if rc == -1 else STATUS_NUMERICAL
+        elif n_rough > 0:
+            # a vertex whose rows are too close to dependent for floats: its coordinates (and
+            # so the measures) carry no bound; the caller recomputes it exactly
+            res.volume_error = INFINITY
     if res.status != STATUS_OK:
         polytope_free(res)
         res.n_vertices = 0
@@ -1692,6 +1782,7 @@ cdef void copy_results(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d, const in
     cdef index_t[:, ::1] ridges = out["ridges"]
     cdef double[::1] volume = out["volume"], facet_areas = out["facet_areas"]
     cdef double[::1] ridge_volumes = out["ridge_volumes"], dihedral = out["dihedral_angles"]
+    cdef double[::1] volume_error = out["volume_error"]
     cdef double[:, ::1] vertices = out["vertices"], centroid = out["centroid"]
     cdef double[:, ::1] facet_normals = out["facet_normals"], facet_centroids = out["facet_centroids"]
     cdef Py_ssize_t i, k, pv = 0, pf = 0, pr = 0, pi = 0
@@ -1704,6 +1795,7 @@ cdef void copy_results(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d, const in
             n_exact[i] = r.n_exact_calls
             if r.status == STATUS_OK:
                 volume[i] = r.volume
+                volume_error[i] = r.volume_error
                 for k in range(d):
                     centroid[i, k] = r.centroid[k]
                 if r.n_vertices:
@@ -1774,6 +1866,7 @@ def polytope_batch(A, b, offsets, *, measures=True):
             "facet_index": np.empty(nf, np.int64),
             "facet_offsets": np.zeros(n + 1, np.int64),
             "volume": np.full(n, np.nan),
+            "volume_error": np.zeros(n),
             "centroid": np.full((n, d), np.nan),
             "facet_areas": np.empty(nf),
             "facet_normals": np.empty((nf, d)),
@@ -1902,6 +1995,7 @@ def polytope_measures(vertices, vertex_offsets, incidence_indptr, incidence_indi
         out = {
             "status": np.empty(n, np.int64),
             "volume": np.full(n, np.nan),
+            "volume_error": np.zeros(n),
             "centroid": np.full((n, d), np.nan),
             "facet_areas": np.full(nf, np.nan),
             "facet_normals": np.full((nf, d), np.nan),
@@ -1927,6 +2021,7 @@ cdef void copy_results_measures(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d,
     cdef index_t[:, ::1] ridges = out["ridges"]
     cdef double[::1] volume = out["volume"], facet_areas = out["facet_areas"]
     cdef double[::1] ridge_volumes = out["ridge_volumes"], dihedral = out["dihedral_angles"]
+    cdef double[::1] volume_error = out["volume_error"]
     cdef double[:, ::1] centroid = out["centroid"]
     cdef double[:, ::1] facet_normals = out["facet_normals"], facet_centroids = out["facet_centroids"]
     cdef Py_ssize_t i, k, pf, pr = 0
@@ -1938,6 +2033,7 @@ cdef void copy_results_measures(PolytopeResult* res, Py_ssize_t n, Py_ssize_t d,
             pf = foff[i]
             if r.status == STATUS_OK:
                 volume[i] = r.volume
+                volume_error[i] = r.volume_error
                 for k in range(d):
                     centroid[i, k] = r.centroid[k]
                 if r.n_facets:

@@ -295,7 +295,7 @@ def _dd_rays(H, D):
     # rays of {y : H_B y <= 0}: y_k = -H_B^{-1} e_k, scaled to integers
     M = [[fractions.Fraction(x) for x in H[j]] + [fractions.Fraction(int(i == k)) for k in range(D)]
          for i, j in enumerate(basis)]
-    reduced, pivots = _reduced_row_echelon(M, D, fractions.Fraction(0))
+    reduced, _ = _reduced_row_echelon(M, D, fractions.Fraction(0))
     inverse = [row[D:] for row in reduced]              # rows of H_B^{-1}
     rays = []
     for k in range(D):
