@@ -223,6 +223,22 @@ def test_voronoi_collinear_sites_give_strips():
                 all_pairs(Voronoi(sites), Box([0, 0], [1, 1])))
 
 
+def test_voronoi_on_a_line():
+    x = np.random.default_rng(4).uniform(-0.5, 1.5, size=300)
+    part = partition(Voronoi(x[:, None]), Box([0.0], [1.0]))
+    # the cells are the intervals between midpoints, clipped to [0, 1]
+    order = np.argsort(x)
+    mids = (x[order][1:] + x[order][:-1]) / 2
+    lo = np.clip(np.r_[-np.inf, mids], 0, 1)
+    hi = np.clip(np.r_[mids, np.inf], 0, 1)
+    has = hi > lo
+    assert part.labels.tolist() == np.sort(order[has]).tolist()
+    np.testing.assert_allclose(part.volumes, (hi - lo)[has][np.argsort(order[has])], atol=1e-12)
+    assert len(part.walls) == part.n_cells - 1 and len(part.hinges) == 0
+    X = np.linspace(0, 1, 1001)[:, None]
+    np.testing.assert_array_equal(part.labels[part.locate(X)], cKDTree(x[:, None]).query(X)[1])
+
+
 def test_voronoi_small_and_outside():
     dom = Box([0, 0], [1, 1])
     one = partition(Voronoi([[0.3, 0.3]]), dom)

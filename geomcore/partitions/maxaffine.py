@@ -210,13 +210,19 @@ class Voronoi(MaxAffine):
         n, d = self.points.shape
         if n <= max(d + 1, 2):
             return (*_all_pairs(n), np.ones(n, dtype=bool))
+        if d == 1:                        # the previous and the next site on the line
+            order = np.argsort(self.points[:, 0], kind="stable")
+            i = np.r_[order[:-1], order[1:]]
+            j = np.r_[order[1:], order[:-1]]
+            ptr, idx = _csr_union(np.zeros(n + 1, np.int64), np.zeros(0, np.int64), i, j, n)
+            return ptr, idx, np.ones(n, dtype=bool)
         tri = _qhull(Delaunay, self.points)
         if tri is None:
             return (*_all_pairs(n), np.ones(n, dtype=bool))
         S = tri.simplices
         ptr, idx = (np.asarray(a, dtype=np.int64) for a in tri.vertex_neighbor_vertices)
         need = np.zeros(n, dtype=bool)
-        need[np.unique(tri.convex_hull)] = True
+        need[tri.convex_hull.ravel()] = True
         # circumcentres: 2 (p_k - p_0) . c' = |p_k - p_0|^2 with c = p_0 + c'
         P0 = self.points[S[:, 0]]
         M = self.points[S[:, 1:]] - P0[:, None, :]
@@ -228,7 +234,7 @@ class Voronoi(MaxAffine):
         slack = c @ dom_A.T - dom_b
         tol = 1e-9 * (np.abs(c).sum(axis=1)[:, None] * np.abs(dom_A).max(axis=1) + np.abs(dom_b))
         outside = flat | (slack > -tol).any(axis=1)
-        need[np.unique(S[outside])] = True
+        need[S[outside].ravel()] = True
         if len(tri.coplanar):            # sites Qhull left out: the neighbours of the nearest
             missing, near = tri.coplanar[:, 0], tri.coplanar[:, 2]
             extra_ptr, extra_idx = _csr_rows(ptr, idx, near)
