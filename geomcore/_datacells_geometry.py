@@ -340,9 +340,9 @@ def cell_geometry(net, pattern, dom_A, dom_b, box, scale):
                     break
                 j = todo[np.argmin(walker.gap[todo])]   # the undecided row nearest the vertex
                 out = walker.maximise(j, 4 * d)
-                if out == -1:
+                if out == -1:                 # an optimal vertex: others may be optimal there
                     status[j] = -1
-                walker.certify_redundant()
+                    walker.certify_redundant()
                 skipped[j] = status[j] == 0
     for j in np.flatnonzero(status == 0):
         if status[j] != 0:
