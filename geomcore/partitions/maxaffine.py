@@ -415,6 +415,16 @@ def _row_keys(K, base):
     return np.ascontiguousarray(K, dtype=np.int64).view(np.dtype((np.void, 8 * K.shape[1]))).ravel()
 
 
+def _groups(keys):
+    """(one member of each group of equal keys, the group of each key)."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    start = np.r_[True, ordered[1:] != ordered[:-1]] if len(keys) else np.zeros(0, bool)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(start) - 1
+    return order[start], inverse
+
+
 def _verify(model, raw, cells, src, ptr, has_dom, dom_A, dom_b):
     """Check every computed cell against every function at its vertices.
 
@@ -448,13 +458,12 @@ def _verify(model, raw, cells, src, ptr, has_dom, dom_A, dom_b):
     K[:, 0] = own[sv]
     K[:, 1:] = inc_code[iptr[sv][:, None] + np.arange(d)]
     K.sort(axis=1)
-    _, first, inverse = np.unique(_row_keys(K, n + m_d + 1), return_index=True,
-                                  return_inverse=True)
+    first, inverse = _groups(_row_keys(K, n + m_d + 1))
     n_rep = len(first)
     query_v = np.r_[sv[first], nsv]
     q_ptr, q_idx = model._near(V[query_v], own[query_v])
     query_of = np.empty(n_v, dtype=np.int64)
-    query_of[sv] = inverse.ravel()
+    query_of[sv] = inverse
     query_of[nsv] = n_rep + np.arange(len(nsv))
     q_owner = np.repeat(np.arange(len(query_v)), np.diff(q_ptr))
     in_key = np.zeros(len(q_idx), dtype=bool)
@@ -554,7 +563,8 @@ def max_affine_partition(model, domain, *, max_cells=None):
     pending = np.arange(n)
     for _ in range(256):
         A, b, src, ptr = _rows(model, pending, src_ptr, src_idx, dom_A, dom_b)
-        batch = polytopes(A, b, ptr, errors="ignore")
+        # polygons are measured below from their vertices, cheaper than the face lattice
+        batch = polytopes(A, b, ptr, errors="ignore", measures=d != 2)
         raw = dict(batch._raw)
         add_cell, add_src = _verify(model, raw, pending, src, ptr, has_dom, dom_A, dom_b)
         where[pending] = np.column_stack([np.full(len(pending), len(parts)),
@@ -579,11 +589,50 @@ def max_affine_partition(model, domain, *, max_cells=None):
     labels = np.flatnonzero(status == 0)
     raw, A, b, src, ptr = _take(whole, pos[labels]) if len(labels) < len(whole[4]) - 1 or \
         len(parts) > 1 else whole
+    if d == 2:
+        raw = _measure_polygons(dict(raw))
     batch = PolytopeBatch(raw, A, b, ptr)
     _check_volume(batch, dom_volume)
     walls, boundary = _walls(labels, batch, src, n)
     hinges = _hinges(model, raw, labels, src, dom_A, dom_b)
     return Partition(model, domain, labels, batch, walls, hinges, boundary)
+
+
+def _measure_polygons(raw):
+    """Areas, centroids, edge lengths and midpoints of convex polygons from their vertices
+    and exact vertex-edge incidences: the fan of triangles from the mean of each polygon's
+    vertices (an interior point) over its edges."""
+    V = raw["vertices"]
+    v_owner = np.repeat(np.arange(len(raw["status"])), np.diff(raw["vertex_offsets"]))
+    degree = np.diff(raw["incidence_indptr"])
+    facet = raw["facet_offsets"][np.repeat(v_owner, degree)] + raw["incidence_indices"]
+    vert = np.repeat(np.arange(len(V)), degree)
+    order = np.argsort(facet, kind="stable")
+    n_f = len(raw["facet_index"])
+    if not np.array_equal(np.bincount(facet, minlength=n_f), np.full(n_f, 2)):
+        raise RuntimeError("internal error: a polygon edge without exactly two vertices")
+    ends = vert[order].reshape(n_f, 2)
+    a, c = V[ends[:, 0]], V[ends[:, 1]]
+    raw["facet_areas"] = np.linalg.norm(c - a, axis=1)
+    raw["facet_centroids"] = 0.5 * (a + c)
+    n_cells = len(raw["status"])
+    count = np.maximum(np.diff(raw["vertex_offsets"]), 1)
+    mean = np.stack([np.bincount(v_owner, weights=V[:, k], minlength=n_cells)
+                     for k in range(2)], axis=1) / count[:, None]
+    f_owner = np.repeat(np.arange(n_cells), np.diff(raw["facet_offsets"]))
+    p = mean[f_owner]
+    u, w = a - p, c - p
+    tri = 0.5 * np.abs(u[:, 0] * w[:, 1] - u[:, 1] * w[:, 0])
+    volume = np.bincount(f_owner, weights=tri, minlength=n_cells)
+    moment = np.stack([np.bincount(f_owner, weights=tri * (p + a + c)[:, k] / 3,
+                                   minlength=n_cells) for k in range(2)], axis=1)
+    ok = raw["status"] == 0
+    raw["volume"] = np.where(ok, volume, np.nan)
+    centroid = np.where((volume > 0)[:, None],
+                        moment / np.where(volume > 0, volume, 1)[:, None], mean)
+    raw["centroid"] = np.where(ok[:, None], centroid, np.nan)
+    raw["ridge_volumes"] = np.ones(len(raw["ridges"]))
+    return raw
 
 
 def _csr_union_front(owner0, src0, ptr, idx, n):
