@@ -76,10 +76,14 @@ def lp_regions(net, lo, hi):
 
 
 def chebyshev_radius(A, b):
+    """Radius of the largest ball in A x <= b (rows normalised, radius bounded: HiGHS's simplex
+    can stall on the raw rows of a thin region), or -1 when the LP finds none."""
     norms = np.linalg.norm(A, axis=1)
+    keep = norms > 0
+    A, b = A[keep] / norms[keep, None], b[keep] / norms[keep]
     d = A.shape[1]
-    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.column_stack([A, norms]), b_ub=b,
-                  bounds=[(None, None)] * d + [(0, None)], method="highs")
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=np.column_stack([A, np.ones(len(b))]), b_ub=b,
+                  bounds=[(None, None)] * d + [(0, 1e3)], method="highs")
     return res.x[-1] if res.status == 0 else -1.0
 
 
