@@ -11,10 +11,9 @@ import pytest
 from scipy.spatial import ConvexHull, cKDTree
 from scipy.spatial import Voronoi as ScipyVoronoi
 
-import geomcore.partitions.maxaffine as maxaffine
 from geomcore import Polytope
 from geomcore.errors import DegenerateInputError, InvalidInputError
-from geomcore.partitions import Box, MaxAffine, Voronoi, partition
+from geomcore.partitions import Box, MaxAffine, Voronoi, maxaffine, partition
 
 
 def all_pairs(model, domain):

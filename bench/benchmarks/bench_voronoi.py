@@ -135,7 +135,8 @@ class VoronoiPipelineSuite:
     def setup(self, n_sites, step):
         if step == "ollivier" and n_sites == "100k":
             raise NotImplementedError("Ollivier curvature is benchmarked at 10k sites")
-        import geomcore.curvature  # noqa: F401  (imports outside the timing)
+        # imports outside the timing
+        import geomcore.curvature
         import geomcore.splines  # noqa: F401
 
         self.sites = _sites(_SITES[n_sites], 2)
