@@ -82,20 +82,37 @@ def _first_hits(slack, H):
     return first, ok
 
 
-def _certify_by_rays(A, slack, status):
+def _normal_speeds(A, axes):
+    """A @ A.T, with the columns of axis rows (+-e_i: axes[j] = (i, sign), i = -1 for other
+    rows) read off A's columns instead of multiplied."""
+    if axes is None:
+        return A @ A.T
+    ax, sg = axes
+    H = np.empty((A.shape[0], A.shape[0]))
+    gen = ax < 0
+    if gen.any():
+        H[:, gen] = A @ A[gen].T
+    box = ~gen
+    H[:, box] = A[:, ax[box]] * sg[box]
+    return H
+
+
+def _certify_by_rays(A, slack, status, axes=None):
     """Rays from the Chebyshev centre: the normal of every row, then whitened normals of the
     polar points (row j is a facet iff some direction u has a_j.u / s_j > a_k.u / s_k for
     every other row k)."""
     P = A / slack[:, None]                     # polar points of the cell around its centre
-    first, ok = _first_hits(slack, A @ A.T)
+    first, ok = _first_hits(slack, _normal_speeds(A, axes))
     status[first[ok]] = 1
+    if (status == 0).sum() <= WALK_MIN:       # HiGHS takes so few directly
+        return
     mu = P.mean(axis=0)
     Zc = P - mu
     C = Zc.T @ Zc / len(P)
     tr = np.trace(C) / C.shape[0] + 1e-300
     for lam in (1e-3, 1e-1):
         todo = np.flatnonzero(status == 0)
-        if not todo.size:
+        if todo.size <= WALK_MIN:                  # HiGHS takes so few directly
             return
         U = np.linalg.solve(C + lam * tr * np.eye(C.shape[0]), Zc[todo].T)
         first, ok = _first_hits(slack, A @ U)
@@ -325,7 +342,17 @@ def cell_geometry(net, pattern, dom_A, dom_b, box, scale):
         lo, hi = box
         top = np.maximum(A * lo, A * hi).sum(axis=1)
         status[top < b - LP_TOL * scale] = -1
-    _certify_by_rays(A, slack, status)
+    axes = None
+    if box is not None:                            # the box rows are +-e_i: no products
+        n_hid = m - len(dom_b)
+        ax = np.full(len(A), -1, np.int64)
+        sg = np.zeros(len(A))
+        k = live - n_hid
+        isb = k >= 0
+        ax[isb] = k[isb] % d
+        sg[isb] = np.where(k[isb] < d, 1.0, -1.0)
+        axes = (ax, sg)
+    _certify_by_rays(A, slack, status, axes)
     n_lp = 1
     todo = np.flatnonzero(status == 0)
     walker = _Walker(A, b, c, slack, status, LP_TOL * scale)
