@@ -36,6 +36,12 @@ extensions = [
         extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
     ),
     Extension(
+        "geomcore._kernels._datacells",
+        ["geomcore/_kernels/_datacells.pyx"],
+        include_dirs=[np.get_include()],
+        extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
+    ),
+    Extension(
         "geomcore._kernels._trees",
         ["geomcore/_kernels/_trees.pyx"],
         include_dirs=[np.get_include()],

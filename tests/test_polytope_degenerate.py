@@ -143,7 +143,6 @@ def test_defect3_empty_cell_in_a_box_with_nearly_parallel_rows_is_infeasible():
 # defect 4: an empty arrangement is the domain (in the partition engine)
 
 
-@pytest.mark.xfail(reason="engine rewrite", strict=False)
 def test_defect4_empty_arrangement_gives_the_domain():
     from geomcore import Arrangement, Box, partition
 
