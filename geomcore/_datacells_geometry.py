@@ -356,7 +356,8 @@ def cell_geometry(net, pattern, dom_A, dom_b, box, scale):
     n_lp = 1
     todo = np.flatnonzero(status == 0)
     walker = _Walker(A, b, c, slack, status, LP_TOL * scale)
-    if todo.size > WALK_MIN and walker.crash(A[todo[0]]):
+    # the crash costs d ray steps: for few undecided rows in high dimension HiGHS is cheaper
+    if todo.size > max(WALK_MIN, d // 4) and walker.crash(A[todo[0]]):
         # walks of the simplex towards each undecided row, from where the last one stopped
         budget = WALK_PIVOTS * len(A)
         skipped = np.zeros(len(A), bool)
