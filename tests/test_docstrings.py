@@ -12,12 +12,14 @@ import geomcore.partitions._dispatch
 import geomcore.partitions._model
 import geomcore.partitions.arrangement
 import geomcore.partitions.maxaffine
+import geomcore.partitions.sklearn_linear
 import geomcore.polytope
 
 
 @pytest.mark.parametrize("module", [geomcore.polytope, geomcore.convert, geomcore.partitions._dispatch,
                                     geomcore.partitions._model, geomcore.partitions.arrangement,
-                                    geomcore.partitions.maxaffine, geomcore.networks,
+                                    geomcore.partitions.maxaffine, geomcore.partitions.sklearn_linear,
+                                    geomcore.networks,
                                     geomcore._kernels._exact])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE,

@@ -6,7 +6,8 @@ One module per idea:
 * ``_complex``: the cell complex that networks and arrangements are split on, exactly;
 * one module per source, each registering itself with ``_dispatch``: ``arrangement``
   (hyperplanes), ``network`` (ReLU networks), ``maxaffine`` (max-affine models, Voronoi
-  diagrams), ``trees`` (scikit-learn trees and ensembles), ``cells`` (lists of user cells);
+  diagrams), ``sklearn_linear`` (scikit-learn 1-NN, nearest-centroid and linear classifiers, as
+  Voronoi or max-affine models), ``trees`` (scikit-learn trees and ensembles), ``cells`` (lists of user cells);
 * ``_dispatch``: :func:`partition`, which recognises the model and calls its source.
 
 A source is a model object with ``ndim`` and ``labels_of(X)`` (the labels a cell containing each

@@ -38,7 +38,8 @@ def _source_of(model):
             return source
     raise InvalidInputError(
         f"model must be a geomcore.Arrangement, MaxAffine, Voronoi or ReLUNetwork, a torch "
-        f"or scikit-learn network, a scikit-learn tree model or a list of Polytope cells; "
+        f"or scikit-learn network, a scikit-learn tree model, a KNeighbors (n_neighbors=1), "
+        f"NearestCentroid or linear scikit-learn classifier, or a list of Polytope cells; "
         f"got {type(model).__name__}"
     )
 

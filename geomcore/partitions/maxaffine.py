@@ -855,6 +855,3 @@ def _build(model, domain, *, regions, progress, max_cells):
 
 
 register("max-affine", lambda m: isinstance(m, MaxAffine), lambda m: m, _build)
-
-# the scikit-learn models whose partitions these are register themselves after this source
-from geomcore.partitions import sklearn_linear as _sklearn_linear  # noqa: F401
