@@ -63,7 +63,8 @@ def n_classes(model):
 
 def check_model(model, partition, name="model"):
     """Raise unless `partition` is a partition of `model` (same kind, dimension, label width,
-    and each cell's centroid carries the cell's label wherever the model decides it clearly)."""
+    and the centroids of up to 4096 cells spread over it carry their cells' labels wherever
+    the model decides them clearly; and the classes of decision regions)."""
     if not isinstance(model, (Arrangement, ReLUNetwork)):
         raise InvalidInputError(
             f"{name} must be a geomcore.Arrangement or ReLUNetwork; got {type(model).__name__}")
@@ -80,7 +81,10 @@ def check_model(model, partition, name="model"):
         raise InvalidInputError(
             f"partition must be of {name}: labels must be bool (n_cells, {width}); got "
             f"{labels.dtype} {labels.shape} (a partition of another model)")
-    X = np.asarray(partition.centroids)
+    # the centroids of up to 4096 cells spread over the partition (every cell of a small one)
+    ids = np.unique(np.linspace(0, len(labels) - 1, min(len(labels), 4096)).astype(np.int64))
+    X = np.asarray(partition.centroids)[ids]
+    labels = labels[ids]
     for c0 in range(0, len(X), _CHUNK):             # blocks: n_cells x n_bits can be large
         Xc, lab = X[c0:c0 + _CHUNK], labels[c0:c0 + _CHUNK]
         if isinstance(model, Arrangement):
@@ -93,17 +97,19 @@ def check_model(model, partition, name="model"):
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise InvalidInputError(
-                f"partition must be of {name}: cell {c0 + i} has bit {j} = {bool(lab[i, j])} but "
+                f"partition must be of {name}: cell {ids[c0 + i]} has bit {j} = {bool(lab[i, j])} but "
                 f"the model gives {bool(z[i, j] > 0)} at its centroid (a partition of another "
                 "model?)")
     if partition.classes is not None:
         if isinstance(model, Arrangement):
             raise InvalidInputError("partition has classes; an Arrangement has none")
-        if not np.array_equal(model.classes(X), partition.classes):
-            i = int(np.flatnonzero(model.classes(X) != partition.classes)[0])
+        want = np.asarray(partition.classes)[ids]
+        got = model.classes(X)
+        if not np.array_equal(got, want):
+            k = int(np.flatnonzero(got != want)[0])
             raise InvalidInputError(
-                f"partition must be of {name}: cell {i} has class {partition.classes[i]} but "
-                f"the model predicts {model.classes(X[i:i + 1])[0]} at its centroid")
+                f"partition must be of {name}: cell {ids[k]} has class {want[k]} but the model "
+                f"predicts {got[k]} at its centroid")
 
 
 def _preactivations(net, X):
@@ -113,6 +119,13 @@ def _preactivations(net, X):
         out.append(z)
         h = np.where(z > 0, z, net.negative_slope * z)
     return np.hstack(out) if out else np.zeros((len(X), 0))
+
+
+def _left_multiply(W, M):
+    """``W @ M[i]`` for every i, as one GEMM: M (n, p, k) -> (n, W.shape[0], k)."""
+    n, p, k = M.shape
+    out = np.ascontiguousarray(M.transpose(0, 2, 1)).reshape(n * k, p) @ W.T
+    return out.reshape(n, k, W.shape[0]).transpose(0, 2, 1)
 
 
 def layer_maps(net, labels):
@@ -128,7 +141,7 @@ def layer_maps(net, labels):
     Zs, Ms, start = [], [M], 0
     L = len(net.weights)
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-        Z = np.matmul(W, M)
+        Z = _left_multiply(W, M)
         Z[:, :, d] += b
         Zs.append(Z)
         if l == L - 1:
@@ -157,7 +170,7 @@ def backprop(net, labels, Ms, gZ, dW, db):
         dW[l] += np.tensordot(g, Ms[l], axes=([0, 2], [0, 2]))
         db[l] += g[:, :, d].sum(axis=0)
         if l > 0:
-            gM = np.matmul(net.weights[l].T, g)
+            gM = _left_multiply(net.weights[l].T, g)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,7 +227,7 @@ def facet_sources(model, partition):
     A direct field would replace the derivation: the source row of each facet of
     ``partition.cell(i)``, stacked.
     """
-    hit = _cache.get(partition)
+    hit = _cached(partition)
     if hit is not None and hit[0] is model.__class__:
         return hit[1]
     n = partition.n_cells
@@ -231,8 +244,18 @@ def facet_sources(model, partition):
     ptr = np.r_[0, np.cumsum(np.bincount(cell, minlength=n))].astype(np.int64)
     out = {"cell": cell.astype(np.int64), "source": src.astype(np.int64), "ptr": ptr,
            "wall_source": lo, "n_dom": n_dom, "n_src": n_src}
-    _cache[partition] = (model.__class__, out)
+    try:
+        _cache[partition] = (model.__class__, out)
+    except TypeError:                       # a partition that cannot be weakly referenced
+        pass
     return out
+
+
+def _cached(partition):
+    try:
+        return _cache.get(partition)
+    except TypeError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,10 +327,8 @@ class Geometry:
         self.rows_a, self.rows_b, self.sign = A, b, sign
 
     def _network_rows(self, A, b, sign):
-        net, fs, d = self.model, self.fs, self.d
+        net, fs = self.model, self.fs
         cell, src, ptr = fs["cell"], fs["source"], fs["ptr"]
-        starts = np.r_[0, np.cumsum(net.layer_sizes)]
-        n_hidden = net.n_hidden
         classes = self.partition.classes
         for c0 in range(0, self.partition.n_cells, _CHUNK):
             c1 = min(c0 + _CHUNK, self.partition.n_cells)
@@ -315,27 +336,11 @@ class Geometry:
             if e0 == e1:
                 continue
             Zs, _ = layer_maps(net, self.labels[c0:c1])
-            ec, es = cell[e0:e1] - c0, src[e0:e1]
-            rows = np.full((e1 - e0, d + 1), np.nan)
-            neuron = (es >= 0) & (es < n_hidden)
-            layer = np.searchsorted(starts, es, side="right") - 1
-            for l in range(len(net.layer_sizes)):
-                m = neuron & (layer == l)
-                rows[m] = Zs[l][ec[m], es[m] - starts[l]]
-            s = np.where(self.labels[cell[e0:e1], np.clip(es, 0, max(n_hidden - 1, 0))],
-                         -1.0, 1.0) if n_hidden else np.ones(e1 - e0)
-            s = np.where(neuron, s, 0.0)
-            # a . x <= b with a = s Z[:d], b = -s Z[d]   (inactive: z <= 0; active: -z <= 0)
-            rows[neuron] = s[neuron, None] * rows[neuron]
-            cls = es >= n_hidden
-            if cls.any():
-                F = _class_rows(Zs[-1])
-                k = np.asarray(classes)[cell[e0:e1][cls]]
-                j = es[cls] - n_hidden
-                rows[cls] = F[ec[cls], j] - F[ec[cls], k]
-            m = es >= 0
-            A[e0:e1][m] = rows[m, :d]
-            b[e0:e1][m] = -rows[m, d]
+            a, beta, s = network_rows(net, Zs, self.labels[c0:c1], cell[e0:e1] - c0, src[e0:e1],
+                                      None if classes is None else np.asarray(classes)[c0:c1])
+            m = src[e0:e1] >= 0
+            A[e0:e1][m] = a[m]
+            b[e0:e1][m] = beta[m]
             sign[e0:e1] = s
 
     # derived measures -----------------------------------------------------------------------
@@ -522,6 +527,37 @@ class Geometry:
         return dW, db
 
 
+def network_rows(net, Zs, labels, cells, sources, classes=None):
+    """Facet rows ``a . x <= b`` of (cell, source) pairs of one block of cells.
+
+    Zs: :func:`layer_maps` of the block; labels (n, n_hidden) and classes (n,) of the block;
+    cells: positions in the block; sources: neuron g (row of ``z_g <= 0`` when inactive,
+    ``-z_g <= 0`` when active) or ``n_hidden + j`` (``f_j - f_k <= 0`` for the cell's class
+    k). Returns (a (p, d), b (p,), sign (p,): +-1 for neurons, 0 otherwise); rows of other
+    (domain) sources are nan.
+    """
+    d, n_hidden = net.ndim, net.n_hidden
+    starts = np.r_[0, np.cumsum(net.layer_sizes)]
+    rows = np.full((len(cells), d + 1), np.nan)
+    neuron = (sources >= 0) & (sources < n_hidden)
+    layer = np.searchsorted(starts, sources, side="right") - 1
+    for l in range(len(net.layer_sizes)):
+        m = neuron & (layer == l)
+        rows[m] = Zs[l][cells[m], sources[m] - starts[l]]
+    s = np.where(labels[cells, np.clip(sources, 0, max(n_hidden - 1, 0))], -1.0, 1.0) \
+        if n_hidden else np.ones(len(cells))
+    s = np.where(neuron, s, 0.0)
+    # a . x <= b with a = s Z[:d], b = -s Z[d]   (inactive: z <= 0; active: -z <= 0)
+    rows[neuron] = s[neuron, None] * rows[neuron]
+    cls = sources >= n_hidden
+    if cls.any():
+        F = _class_rows(Zs[-1])
+        k = classes[cells[cls]]
+        j = sources[cls] - n_hidden
+        rows[cls] = F[cells[cls], j] - F[cells[cls], k]
+    return rows[:, :d], -rows[:, d], s
+
+
 def _class_rows(Zout):
     """Output rows as class scores: a single logit is the binary pair (0, logit)."""
     if Zout.shape[1] == 1:
@@ -543,7 +579,7 @@ def hinge_ridges(geom):
     then with the fewest domain rows.
     """
     part, model = geom.partition, geom.model
-    cached = _cache.get(part)
+    cached = _cached(part)
     if cached is not None and "hinge_pairs" in cached[1]:
         return cached[1]["hinge_pairs"]
     H = part.hinges
@@ -583,6 +619,12 @@ def hinge_ridges(geom):
     if cached is not None:
         cached[1]["hinge_pairs"] = pairs
     return pairs
+
+
+def cached_hinge_pairs(partition):
+    """The hinge entries' source pairs if already matched for this partition, else None."""
+    hit = _cached(partition)
+    return None if hit is None else hit[1].get("hinge_pairs")
 
 
 def hinge_entry_ridges(geom):

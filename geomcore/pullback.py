@@ -186,13 +186,6 @@ class LayerProfile:
     hinge_angles: np.ndarray
 
 
-def _hidden_maps(net, labels):
-    """For a block of cells: the homogeneous maps h^0 .. h^(L-1) (list of (n, n_l, d+1)), and
-    for every layer the number of rows not identically zero (an exact rank bound)."""
-    Zs, Ms = _cell_faces.layer_maps(net, labels)
-    return Ms
-
-
 def _rank_full(M_block, d, prev_ok):
     """Whether each cell's map A (the first d columns of M_block) has rank ndim, its metric
     and volume factor. The rank test is exact for the pattern: at least ndim rows not
@@ -266,32 +259,49 @@ def layer_profile(partition, network):
     hcells = np.asarray(H.indices, dtype=np.int64)
     h_angles = np.asarray(H.angles, dtype=np.float64)
     if len(hcells):
-        geom = _cell_faces.Geometry(network, partition)
-        ridge = _cell_faces.hinge_entry_ridges(geom)
-        na = np.zeros((len(hcells), d))
-        nb = np.zeros((len(hcells), d))
-        m = ridge >= 0
-        na[m], nb[m] = geom.unit[geom.f1[ridge[m]]], geom.unit[geom.f2[ridge[m]]]
+        # each hinge entry's two facet sources (matched once per partition, then cached)
+        pairs = _cell_faces.cached_hinge_pairs(partition)
+        if pairs is None:
+            pairs = _cell_faces.hinge_ridges(_cell_faces.Geometry(network, partition))
+        matched_all = pairs[:, 0] >= 0
+        dom_A, _ = _cell_faces.domain_halfspaces(partition.domain, d)
+        classes = None if partition.classes is None else np.asarray(partition.classes)
     volumes = np.zeros((L, n))
     wall_areas = np.zeros((L, len(wcells)))
     hinge_angles = np.full((L, len(hcells)), np.nan)
     volumes[0] = partition.volumes
     wall_areas[0] = W.areas
     hinge_angles[0] = h_angles
-    ok_all = np.ones(n, dtype=bool)
     # per cell, per layer: full rank, metric; chunked over cells
     chunk = max(1, min(n, 4096))
+    w_order = np.argsort(wcells[:, 0], kind="stable") if len(wcells) else np.zeros(0, np.int64)
+    w_sorted = wcells[w_order, 0] if len(wcells) else np.zeros(0, np.int64)
+    h_order = np.argsort(hcells, kind="stable")
+    h_sorted = hcells[h_order]
     for c0 in range(0, n, chunk):
         c1 = min(c0 + chunk, n)
-        Ms = _hidden_maps(network, labels[c0:c1])
+        Zs, Ms = _cell_faces.layer_maps(network, labels[c0:c1])
         ok = np.ones(c1 - c0, dtype=bool)
+        # the walls whose lower cell, and the hinge entries whose cell, is in this block
+        wsel = w_order[slice(*np.searchsorted(w_sorted, [c0, c1]))]
+        hsel = h_order[slice(*np.searchsorted(h_sorted, [c0, c1]))]
+        if len(hsel):
+            # the two facet normals of each hinge entry's cell (input space)
+            nrm = []
+            for col in (0, 1):
+                src = pairs[hsel, col]
+                a = np.full((len(hsel), d), np.nan)
+                dom = matched_all[hsel] & (src < 0)
+                a[dom] = dom_A[-1 - src[dom]]
+                mod = matched_all[hsel] & (src >= 0)
+                a[mod] = _cell_faces.network_rows(
+                    network, Zs, labels[c0:c1], hcells[hsel][mod] - c0, src[mod],
+                    None if classes is None else classes[c0:c1])[0]
+                nrm.append(a / np.linalg.norm(a, axis=1)[:, None])
+            na_blk, nb_blk = nrm
         for l in range(1, L):
             ok, G, factor = _rank_full(Ms[l], d, ok)
             volumes[l, c0:c1] = partition.volumes[c0:c1] * factor
-            ok_all_l = ok
-            # walls whose lower cell is in this block
-            wsel = np.flatnonzero((wcells[:, 0] >= c0) & (wcells[:, 0] < c1)) if len(wcells) \
-                else np.zeros(0, np.int64)
             if len(wsel):
                 if d > 1:
                     # |det R| of a QR of A U: the wall's (d-1)-volume factor
@@ -304,26 +314,23 @@ def layer_profile(partition, network):
                 else:
                     scale = np.ones(len(wsel))
                 wall_areas[l, wsel] = W.areas[wsel] * scale
-            if len(hcells):
-                hsel = np.flatnonzero((hcells >= c0) & (hcells < c1))
-                if len(hsel):
-                    loc = hcells[hsel] - c0
-                    full = ok_all_l[loc]
-                    out = np.full(len(hsel), np.nan)
-                    matched = ridge[hsel] >= 0
-                    pick = full & matched
-                    if pick.any():
-                        Gi = np.linalg.inv(G[loc[pick]])
-                        u, v = na[hsel[pick]], nb[hsel[pick]]
-                        uv = np.einsum("pi,pij,pj->p", u, Gi, v)
-                        uu = np.einsum("pi,pij,pj->p", u, Gi, u)
-                        vv = np.einsum("pi,pij,pj->p", v, Gi, v)
-                        out[pick] = np.pi - np.arccos(np.clip(uv / np.sqrt(uu * vv), -1, 1))
-                    # an unmatched entry is a T-junction (angle pi), pi in every injective map
-                    flat = full & ~matched & (np.abs(h_angles[hsel] - np.pi) < 1e-9)
-                    out[flat] = np.pi
-                    hinge_angles[l, hsel] = out
-        ok_all[c0:c1] = ok
+            if len(hsel):
+                loc = hcells[hsel] - c0
+                full = ok[loc]
+                out = np.full(len(hsel), np.nan)
+                matched = matched_all[hsel]
+                pick = full & matched
+                if pick.any():
+                    Gi = np.linalg.inv(G[loc[pick]])
+                    u, v = na_blk[pick], nb_blk[pick]
+                    uv = np.einsum("pi,pij,pj->p", u, Gi, v)
+                    uu = np.einsum("pi,pij,pj->p", u, Gi, u)
+                    vv = np.einsum("pi,pij,pj->p", v, Gi, v)
+                    out[pick] = np.pi - np.arccos(np.clip(uv / np.sqrt(uu * vv), -1, 1))
+                # an unmatched entry is a T-junction (angle pi), pi in every injective map
+                flat = full & ~matched & (np.abs(h_angles[hsel] - np.pi) < 1e-9)
+                out[flat] = np.pi
+                hinge_angles[l, hsel] = out
     return LayerProfile(volumes, wall_areas, hinge_angles)
 
 
