@@ -8,10 +8,15 @@ a list of user cells in a :class:`Box` exactly, with their walls and hinges. :fu
 :class:`RiemannianComplex` turn a partition into a weighted simplicial complex, and
 :func:`hodge_laplacian` and its relatives build the operators on it; :func:`spline` and
 :func:`refine` smooth a model's per-cell values over it, and :func:`ollivier_ricci`,
-:func:`forman_ricci` and :func:`vertex_curvature` measure how data curves it.
+:func:`forman_ricci` and :func:`vertex_curvature` measure how data curves it. For networks in
+any input dimension, :func:`data_cells` works on the cells that contain data (locally or on a
+Dask cluster), :func:`pullback` and :func:`layer_profile` follow the geometry through the layers,
+and :mod:`geomcore.regularizers` (with ``geomcore.torch.GeometricPenalty``) turns it into
+training penalties with exact gradients. :mod:`geomcore.export` writes partitions to networkx and
+``.npz``; ``geomcore report`` makes the whole analysis a page of figures.
 """
 
-from geomcore import convert
+from geomcore import convert, export, regularizers
 from geomcore.complexes import SimplicialComplex, adjacency_complex, nerve
 from geomcore.curvature import (
     angle_defects,
@@ -19,6 +24,7 @@ from geomcore.curvature import (
     ollivier_ricci,
     vertex_curvature,
 )
+from geomcore.datacells import DataCells, data_cells
 from geomcore.errors import (
     DegenerateInputError,
     GeomcoreError,
@@ -28,6 +34,7 @@ from geomcore.errors import (
     TooLargeError,
     UnboundedError,
 )
+from geomcore.export import load_npz, save_npz, to_networkx
 from geomcore.laplacians import (
     dirac_operator,
     dirichlet_energy,
@@ -47,6 +54,8 @@ from geomcore.partitions import (
     partition,
 )
 from geomcore.polytope import Polytope, PolytopeBatch, polytopes
+from geomcore.pullback import LayerMap, LayerProfile, layer_profile, pullback
+from geomcore.regularizers import Penalty
 from geomcore.riemannian import RiemannianComplex
 from geomcore.splines import RefinedModel, refine, spline, spline_stiffness
 
@@ -81,42 +90,54 @@ def get_include():
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = [
+    "Arrangement",
+    "Box",
+    "DataCells",
+    "DegenerateInputError",
+    "GeomcoreError",
+    "Hinges",
+    "InfeasibleError",
+    "InvalidInputError",
+    "LayerMap",
+    "LayerProfile",
+    "MaxAffine",
+    "Partition",
+    "Penalty",
     "Polytope",
     "PolytopeBatch",
-    "polytopes",
-    "Box",
-    "Arrangement",
-    "MaxAffine",
-    "Voronoi",
+    "PrecisionError",
     "ReLUNetwork",
-    "Partition",
-    "Walls",
-    "Hinges",
-    "partition",
-    "SimplicialComplex",
-    "nerve",
-    "adjacency_complex",
+    "RefinedModel",
     "RiemannianComplex",
-    "hodge_laplacian",
-    "extended_laplacian",
+    "SimplicialComplex",
+    "TooLargeError",
+    "UnboundedError",
+    "Voronoi",
+    "Walls",
+    "adjacency_complex",
+    "angle_defects",
+    "convert",
+    "data_cells",
     "dirac_operator",
-    "smallest_eigenpairs",
     "dirichlet_energy",
+    "export",
+    "extended_laplacian",
+    "forman_ricci",
+    "get_include",
+    "hodge_laplacian",
+    "layer_profile",
+    "load_npz",
+    "nerve",
+    "ollivier_ricci",
+    "partition",
+    "polytopes",
+    "pullback",
+    "refine",
+    "regularizers",
+    "save_npz",
+    "smallest_eigenpairs",
     "spline",
     "spline_stiffness",
-    "refine",
-    "RefinedModel",
-    "ollivier_ricci",
-    "forman_ricci",
+    "to_networkx",
     "vertex_curvature",
-    "angle_defects",
-    "get_include",
-    "convert",
-    "GeomcoreError",
-    "InvalidInputError",
-    "DegenerateInputError",
-    "InfeasibleError",
-    "UnboundedError",
-    "PrecisionError",
-    "TooLargeError",
 ]

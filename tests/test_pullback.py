@@ -3,15 +3,15 @@ finite differences, k-forms by Cauchy-Binet, layer profiles against the exact im
 cells (mapped vertices), and the errors."""
 
 import doctest
+import importlib
 import itertools
 
 import numpy as np
 import pytest
 from scipy.spatial import ConvexHull, Delaunay
 
-import geomcore.pullback
 from geomcore import Box, InvalidInputError, ReLUNetwork, partition
-from geomcore.pullback import LayerMap, LayerProfile, layer_profile, pullback
+from geomcore.pullback import LayerProfile, layer_profile, pullback
 
 
 def _network(rng, sizes, slope=0.0):
@@ -97,7 +97,7 @@ def test_forms_are_compound_matrices_and_compose():
             start += W.shape[0]
         else:
             D = np.ones(W.shape[0])
-        for k in range(0, 4):
+        for k in range(4):
             f = m.form(k)
             assert f.shape == (len(list(itertools.combinations(range(m.A.shape[0]), k))),
                                len(list(itertools.combinations(range(3), k))))
@@ -269,5 +269,5 @@ def test_layer_profile_of_another_model():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(geomcore.pullback, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(importlib.import_module("geomcore.pullback"), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

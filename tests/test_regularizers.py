@@ -2,12 +2,12 @@
 finite differences on arrangements and networks in 2-D and 3-D, and the errors."""
 
 import doctest
+import importlib
 import math
 
 import numpy as np
 import pytest
 
-import geomcore.regularizers
 from geomcore import Arrangement, Box, InvalidInputError, ReLUNetwork, partition
 from geomcore.regularizers import (
     Penalty,
@@ -290,5 +290,5 @@ def test_partition_of_another_model():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(geomcore.regularizers, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(importlib.import_module("geomcore.regularizers"), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

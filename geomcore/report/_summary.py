@@ -1,3 +1,4 @@
+
 """The analysis behind ``geomcore report``: one call of the public API per quantity.
 
 :func:`analyse` runs partition, nerve, masses, spectra, curvature, spline refinement and (when
@@ -5,6 +6,7 @@ their modules exist) the layer profile and data cells for one :class:`Subject`, 
 :class:`Analysis` holding the arrays (for the figures) and the JSON-ready summary.
 """
 
+import importlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -212,15 +214,9 @@ def analyse(subject, *, step=lambda name: None):
         subject.y, subject.y_source = _model_output(subject, X)
 
     ndim = dom.ndim
-    profile_mod = data_mod = None
-    try:
-        from geomcore import pullback as profile_mod
-    except ImportError:
-        pass
-    try:
-        from geomcore import datacells as data_mod
-    except ImportError:
-        pass
+    # (by module path: the name geomcore.pullback is also the function)
+    profile_mod = importlib.import_module("geomcore.pullback")
+    data_mod = importlib.import_module("geomcore.datacells")
 
     if ndim > 2 and subject.network is not None and data_mod is not None:
         dc = timed("data cells", lambda: data_mod.data_cells(subject.network, X, domain=dom))
@@ -297,11 +293,7 @@ def analyse(subject, *, step=lambda name: None):
     mse_before = float(np.mean((a.spline_before[refined.partition.locate(X[inside])] - y_in) ** 2))
     mse_after = float(np.mean((refined.predict(X[inside]) - y_in) ** 2))
 
-    reg_mod = None
-    try:
-        from geomcore import regularizers as reg_mod
-    except ImportError:
-        pass
+    reg_mod = importlib.import_module("geomcore.regularizers")
     regs = {}
     if reg_mod is not None and isinstance(subject.model, (gc.ReLUNetwork, gc.Arrangement)):
         def penalties():
