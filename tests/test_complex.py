@@ -1,6 +1,7 @@
 """Internals of the cell complex engine: exact set grouping, the sign predicate's bound."""
 
 import numpy as np
+import pytest
 
 import geomcore.partitions._assemble as assemble
 from geomcore.partitions._complex import AffineSources
@@ -37,3 +38,26 @@ def test_forward_error_bound_holds():
             exact = src.exact_layer_values([gmpy2.mpq(float(t)) for t in X[i]], layer)
             err = np.abs(Z[i] - np.array([float(v) for v in exact]))
             assert (err <= E[i]).all()
+
+
+@pytest.mark.parametrize("d, widths, regions", [(2, [5, 4], "linear"), (3, [4, 3], "linear"),
+                                                (3, [4, 3], "decision"), (4, [4, 3], "linear")])
+def test_kernel_and_reference_give_the_same_partition(monkeypatch, d, widths, regions):
+    import geomcore.partitions._complex as engine
+    from geomcore import Box, ReLUNetwork, partition
+
+    rng = np.random.default_rng(d + sum(widths))
+    sizes = [d, *widths, 3]
+    net = ReLUNetwork([rng.normal(size=(o, i)) for i, o in zip(sizes[:-1], sizes[1:])],
+                      [0.3 * rng.normal(size=o) for o in sizes[1:]])
+    box = Box(-np.ones(d), np.ones(d))
+    runs = {}
+    for impl in ("kernel", "reference"):
+        monkeypatch.setattr(engine, "_implementation", impl)
+        runs[impl] = partition(net, box, regions=regions)
+    a, b = runs["kernel"], runs["reference"]
+    assert (a.labels == b.labels).all()
+    assert np.array_equal(a.volumes, b.volumes)
+    assert np.array_equal(a.walls.cells, b.walls.cells)
+    assert np.array_equal(a.hinges.indptr, b.hinges.indptr)
+    assert np.array_equal(a.hinges.indices, b.hinges.indices)

@@ -157,27 +157,28 @@ def cell_incidence(const cnp.int64_t[::1] cv_ptr, const cnp.int64_t[::1] cv_idx,
     cdef Py_ssize_t c, a, p, k, cnt
     cdef cnp.int64_t v
     inc_ptr = np.zeros(cv_idx.shape[0] + 1, dtype=np.int64)
-    cdef Py_ssize_t total_inc = 0
     cdef cnp.int64_t[::1] iptr = inc_ptr
     # incidence: count, then fill
-    for c in range(n):
-        for a in range(cv_ptr[c], cv_ptr[c + 1]):
-            v = cv_idx[a]
-            cnt = 0
-            for p in range(cf_ptr[c], cf_ptr[c + 1]):
-                if bit_get(&VB[v, 0], cf_idx[p]):
-                    cnt += 1
-            iptr[a + 1] = iptr[a] + cnt
+    with nogil:
+        for c in range(n):
+            for a in range(cv_ptr[c], cv_ptr[c + 1]):
+                v = cv_idx[a]
+                cnt = 0
+                for p in range(cf_ptr[c], cf_ptr[c + 1]):
+                    if bit_get(&VB[v, 0], cf_idx[p]):
+                        cnt += 1
+                iptr[a + 1] = iptr[a] + cnt
     inc_idx = np.empty(iptr[cv_idx.shape[0]], dtype=np.int64)
     cdef cnp.int64_t[::1] iidx = inc_idx
-    for c in range(n):
-        for a in range(cv_ptr[c], cv_ptr[c + 1]):
-            v = cv_idx[a]
-            k = iptr[a]
-            for p in range(cf_ptr[c], cf_ptr[c + 1]):
-                if bit_get(&VB[v, 0], cf_idx[p]):
-                    iidx[k] = p - cf_ptr[c]
-                    k += 1
+    with nogil:
+        for c in range(n):
+            for a in range(cv_ptr[c], cv_ptr[c + 1]):
+                v = cv_idx[a]
+                k = iptr[a]
+                for p in range(cf_ptr[c], cf_ptr[c + 1]):
+                    if bit_get(&VB[v, 0], cf_idx[p]):
+                        iidx[k] = p - cf_ptr[c]
+                        k += 1
     return inc_ptr, inc_idx
 
 

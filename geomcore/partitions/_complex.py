@@ -32,7 +32,18 @@ import operator
 
 import numpy as np
 
-from geomcore._kernels._complex import cell_incidence, ridge_vertices, split_cells
+from geomcore._kernels import _complex as _kernel
+
+#: "kernel" (Cython) or "reference" (plain Python, geomcore._reference.complex); tests run both
+_implementation = "kernel"
+
+
+def _impl():
+    if _implementation == "kernel":
+        return _kernel
+    from geomcore._reference import complex as reference
+
+    return reference
 
 __all__ = ["AffineSources", "CellComplex"]
 
@@ -424,7 +435,7 @@ class CellComplex:
         if not cut.size:
             return
         cf_ptr, cf_idx = self._cf_ptr.rows, self._cf_idx.rows
-        ecell, eu, ew, nptr, nfac, pptr, pfac = split_cells(
+        ecell, eu, ew, nptr, nfac, pptr, pfac = _impl().split_cells(
             cv_ptr, cv_idx, cf_ptr, cf_idx, self.VB, s, cut, self.d)
         # one new vertex per crossed edge, shared by every cell around it
         nv = len(self.X)
@@ -551,12 +562,13 @@ class CellComplex:
     def incidence(self):
         """Each cell vertex's facets, as positions in the cell's facet list (CSR over the
         stacked cell vertices)."""
-        return cell_incidence(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB)
+        return _impl().cell_incidence(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx,
+                                      self.VB)
 
     def ridge_vertices(self, cells, f, g):
         """The vertices of the ridges between facets f and g (positions) of the cells (CSR)."""
-        return ridge_vertices(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx, self.VB,
-                              cells, f, g)
+        return _impl().ridge_vertices(self.cv_ptr, self.cv_idx, self.cf_ptr, self.cf_idx,
+                                      self.VB, cells, f, g)
 
 
 def _csr_positions(ptr, rows):

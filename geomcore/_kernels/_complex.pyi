@@ -1,0 +1,9 @@
+import numpy as np
+
+def split_cells(cv_ptr: np.ndarray, cv_idx: np.ndarray, cf_ptr: np.ndarray, cf_idx: np.ndarray,
+                VB: np.ndarray, sign: np.ndarray, cut: np.ndarray, d: int) -> tuple: ...
+def cell_incidence(cv_ptr: np.ndarray, cv_idx: np.ndarray, cf_ptr: np.ndarray,
+                   cf_idx: np.ndarray, VB: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+def ridge_vertices(cv_ptr: np.ndarray, cv_idx: np.ndarray, cf_ptr: np.ndarray,
+                   cf_idx: np.ndarray, VB: np.ndarray, ridge_cell: np.ndarray,
+                   ridge_f: np.ndarray, ridge_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
