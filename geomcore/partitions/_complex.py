@@ -33,6 +33,7 @@ import operator
 import numpy as np
 
 from geomcore._kernels import _complex as _kernel
+from geomcore.partitions._model import _csr_positions
 
 #: "kernel" (Cython) or "reference" (plain Python, geomcore._reference.complex); tests run both
 _implementation = "kernel"
@@ -571,18 +572,9 @@ class CellComplex:
                                       self.VB, cells, f, g)
 
 
-def _csr_positions(ptr, rows):
-    """Positions in a CSR array of the entries of `rows`, and their new row pointer."""
-    lengths = ptr[rows + 1] - ptr[rows]
-    new_ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-    return np.arange(new_ptr[-1]) - np.repeat(new_ptr[:-1] - ptr[rows], lengths), new_ptr
-
-
 def _csr_take(ptr, idx, rows):
     """The rows `rows` of a CSR array: (indices, indptr)."""
-    lengths = ptr[rows + 1] - ptr[rows]
-    new_ptr = np.r_[0, np.cumsum(lengths)].astype(np.int64)
-    positions = np.arange(new_ptr[-1]) - np.repeat(new_ptr[:-1] - ptr[rows], lengths)
+    positions, new_ptr = _csr_positions(ptr, rows)
     return idx[positions], new_ptr
 
 

@@ -1,8 +1,6 @@
 """ReLU networks as a partition source: linear regions from the exact cell complex split
 neuron by neuron, and decision regions, each linear region cut by the argmax of the outputs."""
 
-
-
 from functools import partial
 
 import numpy as np
