@@ -421,6 +421,8 @@ class CellComplex:
         return s
 
     def _insert(self, layer, k, Z, E):
+        """Split every cell that neuron k of `layer` crosses (vertices strictly on both sides);
+        a cell on one side gets that side's label bit, vertices on the neuron get its bit."""
         src = self.n_dom + self.sources.starts[layer] + k
         bit = int(self.sources.starts[layer] + k)
         s = self._signs(layer, k, Z, E)
