@@ -29,7 +29,7 @@ def test_forward_error_bound_holds():
     b = [rng.normal(size=7), rng.normal(size=6), rng.normal(size=5)]
     src = AffineSources(W, b)
     X = rng.uniform(-1, 1, size=(50, 3))
-    Z, E = src.values(X, 0)
+    Z, E = src.first_values(X)
     for layer in (1, 2):
         Z, E = src.propagate(Z, E, layer)
         for i in range(0, 50, 7):

@@ -100,31 +100,23 @@ class AffineSources:
         Z = F[:, k] - F[:, j]
         return Z, E[:, k] + E[:, j] + _U * np.abs(Z)
 
-    def values(self, X, layer):
-        """Pre-activations of hidden layer `layer` at the float points X, and a bound on the
-        rounding error of that evaluation (not counting any error of X itself)."""
-        h, err = X, np.zeros_like(X)
-        for l in range(layer + 1):
-            W, b, A = self.weights[l], self.biases[l], self._abs[l]
-            z = h @ W.T + b
-            gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
-            err = ((err + gamma * np.abs(h)) @ A.T + gamma * np.abs(b)) * (1 + 2 * gamma) + 1e-300
-            if l == layer:
-                if self.pairs is not None and l == len(self.weights) - 1:
-                    return self._compare(l, z, err)
-                return z, err
-            h = np.where(z > 0, z, self.slope * z)
-            if self.slope:
-                err = err + _U * np.abs(h)
-        raise IndexError(layer)
+    def first_values(self, X):
+        """Pre-activations of the first layer at the float points X (taken as exact), and a
+        bound on the rounding error of that evaluation."""
+        return self._affine_with_bound(X, np.zeros_like(X), 0)
 
     def propagate(self, Z, E, layer):
         """Pre-activations of layer `layer` from those of layer `layer - 1` at the same points
         (Z, with error bounds E): ``W act(Z) + b``, with the bound ``|W| E`` plus the rounding
         of the product. No coordinates are involved, so no coordinate error enters."""
-        W, b, A = self.weights[layer], self.biases[layer], self._abs[layer]
         h = np.where(Z > 0, Z, self.slope * Z)
         eh = E + _U * np.abs(h) if self.slope else E
+        return self._affine_with_bound(h, eh, layer)
+
+    def _affine_with_bound(self, h, eh, layer):
+        """``W h + b`` for layer `layer` (or its output comparisons), with the bound
+        ``|W| eh + gamma_n (|W| |h| + |b|)`` on its error, eh bounding the error of h."""
+        W, b, A = self.weights[layer], self.biases[layer], self._abs[layer]
         z = h @ W.T + b
         gamma = 1.5 * (W.shape[1] + 2) * _U / (1 - (W.shape[1] + 2) * _U)
         # (the bound's own rounding, a relative gamma_n of a sum of non-negative terms, is
@@ -210,26 +202,6 @@ class AffineSources:
             M = (Z * D.T[:, :, None]).reshape(W.shape[0], n * d)
             v = D * z
         return out
-
-    def rows_on_cells(self, labels):
-        """Every source's pre-activation as an affine function on each cell (from the cells'
-        labels): shape (n_cells, n, ndim + 1), rows ``[a, c]`` meaning ``a . x + c``."""
-        n = labels.shape[0]
-        M = np.broadcast_to(np.eye(self.ndim), (n, self.ndim, self.ndim))
-        v = np.zeros((n, self.ndim))
-        rows = []
-        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            Z = np.matmul(W, M)
-            z = v @ W.T + b
-            rows.append(np.concatenate([Z, z[:, :, None]], axis=2))
-            if self.pairs is not None and l == len(self.weights) - 1:
-                rows[-1] = rows[-1][:, self.pairs[:, 1]] - rows[-1][:, self.pairs[:, 0]]
-                break
-            D = np.where(labels[:, self.starts[l]:self.starts[l + 1]], 1.0, self.slope)
-            M, v = D[:, :, None] * Z, D * z
-        if not rows:
-            return np.zeros((n, 0, self.ndim + 1))
-        return np.concatenate(rows, axis=1)
 
 
 class _Table:
@@ -393,7 +365,7 @@ class CellComplex:
         its insertion) by :meth:`AffineSources.propagate`; the first layer's from the exact
         domain vertices. New vertices get them by interpolation along their edge."""
         if layer == 0:
-            Z, E = self.sources.values(self.X, 0)
+            Z, E = self.sources.first_values(self.X)
             E = E + self.sources.lipschitz0[None, :] * self.R[:, None]
         else:
             Z, E = self.sources.propagate(self._Z, self._E, layer)

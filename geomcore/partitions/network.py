@@ -101,17 +101,17 @@ def _decision_regions(model, domain, sources, fine):
     boundary = np.bincount(region_of, fine.boundary_areas, minlength=n)
     labels, classes = pattern[rep], klass[rep]
 
-    batch = partial(_region_polytopes, model, domain, sources, labels, classes)
+    batch = partial(_region_polytopes, model, domain, labels, classes)
     return Partition(model, domain, labels, batch, walls, hinges, boundary, classes=classes,
                      volumes=volumes, centroids=centroids)
 
 
-def _region_polytopes(model, domain, sources, labels, classes):
+def _region_polytopes(model, domain, labels, classes):
     """The decision regions as polytopes (for Partition.cell)."""
     # each region: its linear region's facets, then f_j - f_k <= 0 for every j != k
     n, n_hidden = labels.shape
     dom_A, dom_b, _ = _domain_halfspaces(domain, model.ndim)
-    lin = sources.rows_on_cells(labels)[:, :n_hidden]               # (n, n_hidden, d + 1)
+    lin = model.cell_rows(labels)                                   # (n, n_hidden, d + 1)
     out = model.output_rows(labels)
     if out.shape[1] == 1:
         out = np.concatenate([np.zeros_like(out), out], axis=1)
