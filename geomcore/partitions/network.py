@@ -109,7 +109,7 @@ def _decision_regions(model, domain, sources, fine):
 def _region_polytopes(model, domain, labels, classes):
     """The decision regions as polytopes (for Partition.cell)."""
     # each region: its linear region's facets, then f_j - f_k <= 0 for every j != k
-    n, n_hidden = labels.shape
+    n = labels.shape[0]
     dom_A, dom_b, _ = _domain_halfspaces(domain, model.ndim)
     lin = model.cell_rows(labels)                                   # (n, n_hidden, d + 1)
     out = model.output_rows(labels)
